@@ -1,0 +1,75 @@
+package driftprocessor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// Annotate modes.
+const (
+	AnnotateDrift = "drift" // stamp drifting calls only
+	AnnotateAll   = "all"   // stamp conforming calls too
+	AnnotateNone  = "none"  // metrics only
+)
+
+// Config is the configuration of the drift processor.
+type Config struct {
+	// IntentFile is the path of the intent model. Required.
+	IntentFile string `mapstructure:"intent_file"`
+	// ReloadInterval is how often the intent file is re-read; 0 disables reloading.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+	// Annotate chooses which judged calls get drift.* attributes: drift, all or none.
+	Annotate string `mapstructure:"annotate"`
+	// Pairing bounds the store of client and server spans waiting for their partner.
+	Pairing PairingConfig `mapstructure:"pairing"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// PairingConfig bounds the pairing store.
+type PairingConfig struct {
+	// TTL is how long a span waits for its partner before its call is judged without it.
+	TTL time.Duration `mapstructure:"ttl"`
+	// MaxPending is the most spans that wait at once; beyond it, the oldest is judged early.
+	MaxPending int `mapstructure:"max_pending"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate checks the configuration, and loads the intent file so that `otelcol validate` reports a
+// broken intent with its file, line and key.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.IntentFile == "" {
+		errs = append(errs, errors.New("intent_file: required"))
+	}
+	if cfg.ReloadInterval < 0 {
+		errs = append(errs, fmt.Errorf("reload_interval: must not be negative, got %s", cfg.ReloadInterval))
+	}
+	switch cfg.Annotate {
+	case AnnotateDrift, AnnotateAll, AnnotateNone:
+	default:
+		errs = append(errs, fmt.Errorf("annotate: %q is not one of drift, all, none", cfg.Annotate))
+	}
+	if cfg.Pairing.TTL <= 0 {
+		errs = append(errs, fmt.Errorf("pairing.ttl: must be positive, got %s", cfg.Pairing.TTL))
+	}
+	if cfg.Pairing.MaxPending <= 0 {
+		errs = append(errs, fmt.Errorf("pairing.max_pending: must be positive, got %d", cfg.Pairing.MaxPending))
+	}
+	if cfg.IntentFile != "" {
+		if _, _, err := intent.Load(cfg.IntentFile); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

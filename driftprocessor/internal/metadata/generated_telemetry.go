@@ -1,0 +1,148 @@
+// Written by hand in the shape mdatagen generates (mdatagen is not available here); keep it in step
+// with ../../metadata.yaml.
+
+package metadata
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
+	"go.opentelemetry.io/otel/trace"
+
+	"go.opentelemetry.io/collector/component"
+)
+
+func Meter(settings component.TelemetrySettings) metric.Meter {
+	return settings.MeterProvider.Meter(ScopeName)
+}
+
+func Tracer(settings component.TelemetrySettings) trace.Tracer {
+	return settings.TracerProvider.Tracer(ScopeName)
+}
+
+// TelemetryBuilder provides an interface for components to report telemetry
+// as defined in metadata and user config.
+type TelemetryBuilder struct {
+	meter               metric.Meter
+	mu                  sync.Mutex
+	registrations       []metric.Registration
+	DriftCalls          metric.Int64Counter
+	DriftEdges          metric.Int64ObservableGauge
+	DriftIntentReloads  metric.Int64Counter
+	DriftPairingPending metric.Int64ObservableGauge
+	DriftSpansMalformed metric.Int64Counter
+	DriftUnresolved     metric.Int64Counter
+	DriftViolations     metric.Int64Counter
+}
+
+// TelemetryBuilderOption applies changes to default builder.
+type TelemetryBuilderOption interface {
+	apply(*TelemetryBuilder)
+}
+
+type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
+
+func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
+	tbof(mb)
+}
+
+// RegisterDriftEdgesCallback sets callback for observable DriftEdges metric.
+func (builder *TelemetryBuilder) RegisterDriftEdgesCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftEdges, cb)
+}
+
+// RegisterDriftPairingPendingCallback sets callback for observable DriftPairingPending metric.
+func (builder *TelemetryBuilder) RegisterDriftPairingPendingCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftPairingPending, cb)
+}
+
+func (builder *TelemetryBuilder) register(inst metric.Int64Observable, cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: inst, obs: o})
+		return nil
+	}, inst)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
+}
+
+// Shutdown unregister all registered callbacks for async instruments.
+func (builder *TelemetryBuilder) Shutdown() {
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	for _, reg := range builder.registrations {
+		reg.Unregister()
+	}
+	builder.registrations = nil
+}
+
+// NewTelemetryBuilder provides a struct with methods to update all internal telemetry
+// for a component
+func NewTelemetryBuilder(settings component.TelemetrySettings, options ...TelemetryBuilderOption) (*TelemetryBuilder, error) {
+	builder := TelemetryBuilder{}
+	for _, op := range options {
+		op.apply(&builder)
+	}
+	builder.meter = Meter(settings)
+	var err, errs error
+	builder.DriftCalls, err = builder.meter.Int64Counter(
+		"drift.calls",
+		metric.WithDescription("Calls judged against the intent model, by caller, callee, status and (for drift) the kind the span shows. [Alpha]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdges, err = builder.meter.Int64ObservableGauge(
+		"drift.edges",
+		metric.WithDescription("Distinct observed edges (caller, callee) by status, since start or the last model change. [Alpha]"),
+		metric.WithUnit("{edge}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftIntentReloads, err = builder.meter.Int64Counter(
+		"drift.intent.reloads",
+		metric.WithDescription("Reloads of a changed intent file, by result (success or failure). [Alpha]"),
+		metric.WithUnit("{reload}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftPairingPending, err = builder.meter.Int64ObservableGauge(
+		"drift.pairing.pending",
+		metric.WithDescription("Spans waiting in the pairing store for their partner. [Alpha]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftSpansMalformed, err = builder.meter.Int64Counter(
+		"drift.spans.malformed",
+		metric.WithDescription("Spans that could not be read as calls (no service.name, empty ids); passed through untouched. [Alpha]"),
+		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftUnresolved, err = builder.meter.Int64Counter(
+		"drift.unresolved",
+		metric.WithDescription("Calls whose callee nothing could name; counted, not judged. [Alpha]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftViolations, err = builder.meter.Int64Counter(
+		"drift.violations",
+		metric.WithDescription("Drift kinds that applied to judged calls, every applicable kind counted (a call may break several). [Alpha]"),
+		metric.WithUnit("{violation}"),
+	)
+	errs = errors.Join(errs, err)
+	return &builder, errs
+}

@@ -1,0 +1,308 @@
+package intent
+
+import (
+	"strconv"
+	"strings"
+)
+
+// NodeID is the interned id of a node of a compiled model. NoNode stands for a peer that is not in it.
+type NodeID int32
+
+// NoNode is the id of a peer that the model does not name.
+const NoNode NodeID = -1
+
+// Node is a compiled service or resource.
+type Node struct {
+	Name     string
+	Kind     Kind
+	Layer    int // index in Compiled.Layers, -1 when the node has none
+	Zone     string
+	Owner    string
+	Ingress  bool
+	Line     int
+	DepsLine int
+}
+
+// Dependency is a declared edge.
+type Dependency struct {
+	Line       int
+	operations []matcher // empty: any operation
+}
+
+// AllowsOperation reports whether op is among the declared operations (any, when none are listed).
+func (d *Dependency) AllowsOperation(op string) bool {
+	if len(d.operations) == 0 {
+		return true
+	}
+	for _, m := range d.operations {
+		if m.match(op) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasOperations reports whether the dependency restricts operations.
+func (d *Dependency) HasOperations() bool { return len(d.operations) > 0 }
+
+// Compiled is an immutable, checked intent model. It is safe for concurrent use without locks.
+type Compiled struct {
+	File       string
+	System     string
+	Policy     Policy
+	Layers     []string
+	NodeLine   int
+	LayersLine int
+
+	nodes     []Node
+	names     map[string]NodeID   // names and port-less aliases
+	addrs     map[hostPort]NodeID // aliases with a port
+	deps      map[uint64]*Dependency
+	resources []resource
+	rules     []Rule
+}
+
+type hostPort struct {
+	host string
+	port int64
+}
+
+type resource struct {
+	id      NodeID
+	matches []attrMatch
+}
+
+type attrMatch struct {
+	keys []string // the key, then its names in other semantic-convention versions
+	glob matcher
+}
+
+func edgeKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+// Node returns the node with id; id must come from this model.
+func (c *Compiled) Node(id NodeID) *Node { return &c.nodes[id] }
+
+// NumNodes is the number of services and resources.
+func (c *Compiled) NumNodes() int { return len(c.nodes) }
+
+// Lookup finds a node by name or alias.
+func (c *Compiled) Lookup(name string) NodeID {
+	if id, ok := c.names[name]; ok {
+		return id
+	}
+	return NoNode
+}
+
+// LookupAddr finds a node by an address: an alias "host:port" first, then the host alone.
+func (c *Compiled) LookupAddr(host string, port int64) NodeID {
+	if port > 0 && len(c.addrs) > 0 {
+		if id, ok := c.addrs[hostPort{host, port}]; ok {
+			return id
+		}
+	}
+	return c.Lookup(host)
+}
+
+// Dependency returns the declared edge from -> to, or nil.
+func (c *Compiled) Dependency(from, to NodeID) *Dependency {
+	if from == NoNode || to == NoNode {
+		return nil
+	}
+	return c.deps[edgeKey(from, to)]
+}
+
+// Rules returns the deny rules in file order.
+func (c *Compiled) Rules() []Rule { return c.rules }
+
+// Attributes is what a resource matcher reads: span attributes, by key.
+type Attributes interface {
+	Get(key string) (string, bool)
+}
+
+// MatchResource returns the first resource, in file order, whose every matcher matches attrs.
+func MatchResource[A Attributes](c *Compiled, attrs A) NodeID {
+	for i := range c.resources {
+		if c.resources[i].matchesAll(attrs) {
+			return c.resources[i].id
+		}
+	}
+	return NoNode
+}
+
+func (r *resource) matchesAll(attrs Attributes) bool {
+	for _, m := range r.matches {
+		if !m.matchAny(attrs) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *attrMatch) matchAny(attrs Attributes) bool {
+	for _, k := range m.keys {
+		if v, ok := attrs.Get(k); ok {
+			return m.glob.match(v)
+		}
+	}
+	return false
+}
+
+// Compile checks a parsed model as a whole and builds its lookup structure.
+func Compile(m *Model) (*Compiled, error) {
+	d := &decoder{file: m.File}
+	c := &Compiled{
+		File:       m.File,
+		System:     m.System,
+		Policy:     m.Policy,
+		Layers:     m.Layers,
+		NodeLine:   m.NodeLine,
+		LayersLine: m.LayersLine,
+		names:      make(map[string]NodeID, len(m.Nodes)),
+		addrs:      map[hostPort]NodeID{},
+		deps:       map[uint64]*Dependency{},
+	}
+	layerIdx := compileLayers(d, m.Layers, m.LayersLine)
+	compileNodes(d, c, m.Nodes, layerIdx)
+	if len(d.errs) == 0 { // aliases and dependencies need every name
+		compileAliases(d, c, m.Nodes)
+		compileDeps(d, c, m.Nodes)
+		compileResources(d, c, m.Nodes)
+		compileRules(d, c, m.Rules, layerIdx)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func compileLayers(d *decoder, layers []string, layersLine int) map[string]int {
+	idx := make(map[string]int, len(layers))
+	for i, l := range layers {
+		if _, dup := idx[l]; dup {
+			d.errorf(layersLine, index("layers", i), "duplicate layer %q", l)
+		}
+		idx[l] = i
+	}
+	return idx
+}
+
+func nodePath(n *NodeSpec) string {
+	if n.Kind == KindService {
+		return "services." + n.Name
+	}
+	return "resources." + n.Name
+}
+
+func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string]int) {
+	for i := range specs {
+		s := &specs[i]
+		if s.Name == External {
+			d.errorf(s.Line, nodePath(s), "%q is reserved for callers outside the traced system", External)
+		}
+		if _, dup := c.names[s.Name]; dup {
+			d.errorf(s.Line, nodePath(s), "duplicate name %q: services and resources share one namespace", s.Name)
+			continue
+		}
+		layer := -1
+		if s.Layer != "" {
+			l, ok := layerIdx[s.Layer]
+			if !ok {
+				d.errorf(s.LayerLine, nodePath(s)+".layer", "unknown layer %q (layers: %s)", s.Layer, list(c.Layers))
+			}
+			layer = l
+			if !ok {
+				layer = -1
+			}
+		}
+		c.names[s.Name] = NodeID(len(c.nodes))
+		c.nodes = append(c.nodes, Node{
+			Name: s.Name, Kind: s.Kind, Layer: layer, Zone: s.Zone, Owner: s.Owner,
+			Ingress: s.Ingress, Line: s.Line, DepsLine: s.DepsLine,
+		})
+	}
+}
+
+func compileAliases(d *decoder, c *Compiled, specs []NodeSpec) {
+	for i := range specs {
+		s := &specs[i]
+		id := c.names[s.Name]
+		for _, a := range s.Aliases {
+			host, port := splitHostPort(a)
+			if port > 0 {
+				key := hostPort{host, port}
+				if other, dup := c.addrs[key]; dup {
+					d.errorf(s.AliasLine, nodePath(s)+".aliases", "alias %q is already used by %s", a, c.nodes[other].Name)
+					continue
+				}
+				c.addrs[key] = id
+				continue
+			}
+			if other, dup := c.names[a]; dup && other != id {
+				d.errorf(s.AliasLine, nodePath(s)+".aliases", "alias %q is already a name or alias of %s", a, c.nodes[other].Name)
+				continue
+			}
+			c.names[a] = id
+		}
+	}
+}
+
+// splitHostPort splits "host:port"; port is 0 when there is none (IPv6 literals in brackets work too).
+func splitHostPort(addr string) (string, int64) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 || strings.Contains(addr[i+1:], "]") {
+		return addr, 0
+	}
+	p, err := strconv.ParseInt(addr[i+1:], 10, 64)
+	if err != nil || p <= 0 {
+		return addr, 0
+	}
+	return strings.Trim(addr[:i], "[]"), p
+}
+
+func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
+	for i := range specs {
+		s := &specs[i]
+		from := c.names[s.Name]
+		for _, dep := range s.DependsOn {
+			to, ok := c.names[dep.To]
+			if !ok {
+				d.errorf(dep.Line, dep.Path, "depends on %q, which is neither a service nor a resource of this model", dep.To)
+				continue
+			}
+			key := edgeKey(from, to)
+			if _, dup := c.deps[key]; dup {
+				d.errorf(dep.Line, dep.Path, "%s already depends on %s", s.Name, dep.To)
+				continue
+			}
+			cd := &Dependency{Line: dep.Line}
+			for j, op := range dep.Operations {
+				g, err := compileGlob(op)
+				if err != nil {
+					d.errorf(dep.Line, index(dep.Path+".operations", j), "bad glob %q: %v", op, err)
+					continue
+				}
+				cd.operations = append(cd.operations, g)
+			}
+			c.deps[key] = cd
+		}
+	}
+}
+
+func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
+	for i := range specs {
+		s := &specs[i]
+		if len(s.Match) == 0 {
+			continue
+		}
+		r := resource{id: c.names[s.Name]}
+		for _, ms := range s.Match {
+			g, err := compileGlob(ms.Glob)
+			if err != nil {
+				d.errorf(ms.Line, nodePath(s)+".match."+ms.Key, "bad glob %q: %v", ms.Glob, err)
+				continue
+			}
+			r.matches = append(r.matches, attrMatch{keys: Equivalents(ms.Key), glob: g})
+		}
+		c.resources = append(c.resources, r)
+	}
+}

@@ -1,0 +1,54 @@
+package judge
+
+import (
+	"fmt"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// Explanation is what a span shows about a drifting call.
+type Explanation struct {
+	Rule     string // the deny rule's name, or depends_on, layers, policy, ingress
+	Severity string
+	Message  string // one sentence that names the intent file and line
+}
+
+// Explain describes the kind a span shows. It allocates, and is only called for drifting calls.
+func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
+	edge := c.Caller.Name + " -> " + c.Callee.Name
+	switch v.Kind() {
+	case ForbiddenDependency:
+		msg := fmt.Sprintf("%s is denied by rule %s (%s:%d)", edge, v.Rule.Name, m.File, v.Rule.Line)
+		if v.Rule.Message != "" {
+			msg += ": " + v.Rule.Message
+		} else {
+			msg += "."
+		}
+		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg}
+	case LayerViolation:
+		from, to := m.Node(c.Caller.ID), m.Node(c.Callee.ID)
+		return warn("layers", "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
+			edge, m.Layers[from.Layer], m.Layers[to.Layer], m.File, m.LayersLine)
+	case UndeclaredDependency:
+		return warn("depends_on", "%s is not in the depends_on of %s (%s:%d).",
+			edge, c.Caller.Name, m.File, m.Node(c.Caller.ID).DepsLine)
+	case UnknownService:
+		who := c.Callee.Name
+		if c.Caller.ID == intent.NoNode && !c.External {
+			who = c.Caller.Name
+		}
+		return warn("policy", "%s involves %s, which is not a service or resource of the model (%s:%d).",
+			edge, who, m.File, m.NodeLine)
+	case UndeclaredOperation:
+		return warn("depends_on", "%s calls operation %q, which is not among the declared operations (%s:%d).",
+			edge, c.Operation, m.File, m.Dependency(c.Caller.ID, c.Callee.ID).Line)
+	case UndeclaredIngress:
+		return warn("ingress", "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
+			edge, c.Callee.Name, m.File, m.Node(c.Callee.ID).Line)
+	}
+	return Explanation{}
+}
+
+func warn(rule, format string, args ...any) Explanation {
+	return Explanation{Rule: rule, Severity: intent.SeverityWarning, Message: fmt.Sprintf(format, args...)}
+}

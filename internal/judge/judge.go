@@ -1,0 +1,119 @@
+// Package judge decides whether one call conforms to a compiled intent model. It is pure: no pdata,
+// no state, no allocation for a conforming call.
+package judge
+
+import (
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// Kind is a kind of drift. The order is the design's table order: when several apply, the first is
+// the one a span shows.
+type Kind uint8
+
+// Drift kinds.
+const (
+	ForbiddenDependency Kind = iota
+	LayerViolation
+	UndeclaredDependency
+	UnknownService
+	UndeclaredOperation
+	UndeclaredIngress
+	// NumKinds is the number of kinds.
+	NumKinds
+)
+
+var kindNames = [NumKinds]string{
+	"forbidden_dependency", "layer_violation", "undeclared_dependency",
+	"unknown_service", "undeclared_operation", "undeclared_ingress",
+}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Kinds is a set of drift kinds.
+type Kinds uint8
+
+// Has reports whether k is in the set.
+func (s Kinds) Has(k Kind) bool { return s&(1<<k) != 0 }
+
+func (s *Kinds) add(k Kind) { *s |= 1 << k }
+
+// Call is one observed interaction.
+type Call struct {
+	Caller    intent.Peer // Name is intent.External and ID NoNode when the call came from outside
+	Callee    intent.Peer
+	Operation string
+	External  bool
+}
+
+// Verdict is the judgement of one call.
+type Verdict struct {
+	Kinds Kinds        // every kind that applies; empty when the call conforms
+	Rule  *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
+}
+
+// Drift reports whether the call drifts.
+func (v Verdict) Drift() bool { return v.Kinds != 0 }
+
+// Kind is the kind a span shows: the first that applies in table order.
+func (v Verdict) Kind() Kind {
+	for k := Kind(0); k < NumKinds; k++ {
+		if v.Kinds.Has(k) {
+			return k
+		}
+	}
+	return NumKinds
+}
+
+// Judge judges c against m.
+func Judge(m *intent.Compiled, c *Call) Verdict {
+	var v Verdict
+	rules := m.Rules()
+	for i := range rules {
+		if rules[i].Matches(c.Caller, c.Callee) {
+			v.Kinds.add(ForbiddenDependency)
+			v.Rule = &rules[i]
+			break
+		}
+	}
+	if c.External {
+		judgeIngress(m, c, &v)
+		return v
+	}
+	judgeStructure(m, c, &v)
+	return v
+}
+
+func judgeIngress(m *intent.Compiled, c *Call, v *Verdict) {
+	if c.Callee.ID == intent.NoNode {
+		if m.Policy.UnknownServices == intent.PolicyDrift {
+			v.Kinds.add(UnknownService)
+		}
+		return
+	}
+	if !m.Node(c.Callee.ID).Ingress {
+		v.Kinds.add(UndeclaredIngress)
+	}
+}
+
+func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
+	from, to := c.Caller.ID, c.Callee.ID
+	if from != intent.NoNode && to != intent.NoNode {
+		if lf, lt := m.Node(from).Layer, m.Node(to).Layer; lf >= 0 && lt >= 0 && lt < lf {
+			v.Kinds.add(LayerViolation)
+		}
+	}
+	unknown := from == intent.NoNode || to == intent.NoNode
+	if unknown && m.Policy.UnknownServices == intent.PolicyDrift {
+		v.Kinds.add(UnknownService)
+	}
+	if from == intent.NoNode {
+		return // an unknown caller has no depends_on to break
+	}
+	dep := m.Dependency(from, to)
+	switch {
+	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
+		v.Kinds.add(UndeclaredDependency)
+	case dep != nil && !dep.AllowsOperation(c.Operation):
+		v.Kinds.add(UndeclaredOperation)
+	}
+}
