@@ -245,11 +245,12 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 			continue
 		}
 		r := RuleSpec{Line: d.resolve(it).Line, Path: rp, Severity: SeverityWarning}
-		hasDeny := false
+		hasName, hasDeny := false, false
 		for _, f := range fs {
 			fp := join(rp, f.key)
 			switch f.key {
 			case "name":
+				hasName = true
 				r.Name, _ = d.nonEmptyStr(f.val, fp)
 			case "deny":
 				hasDeny = true
@@ -266,7 +267,7 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 				r.Message, _ = d.str(f.val, fp)
 			}
 		}
-		if r.Name == "" {
+		if !hasName {
 			d.errorf(r.Line, join(rp, "name"), "missing: every rule needs a name")
 		}
 		if !hasDeny {

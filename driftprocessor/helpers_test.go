@@ -1,0 +1,182 @@
+package driftprocessor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// sp describes one span of a test batch. Ids are small numbers made into real ids.
+type sp struct {
+	svc    string
+	kind   ptrace.SpanKind
+	trace  byte
+	id     byte
+	parent byte // 0: root
+	name   string
+	attrs  map[string]any
+}
+
+func traceID(b byte) pcommon.TraceID {
+	return pcommon.TraceID{1, b, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+}
+// spanID makes an id; 0 makes the empty id.
+func spanID(b byte) pcommon.SpanID {
+	if b == 0 {
+		return pcommon.SpanID{}
+	}
+	return pcommon.SpanID{9, 9, 9, 9, 9, 9, 9, b}
+}
+
+// batch builds traces with one ResourceSpans per span, in the given order.
+func batch(spans ...sp) ptrace.Traces {
+	td := ptrace.NewTraces()
+	for _, s := range spans {
+		rs := td.ResourceSpans().AppendEmpty()
+		if s.svc != "" {
+			rs.Resource().Attributes().PutStr("service.name", s.svc)
+		}
+		span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		tr := s.trace
+		if tr == 0 {
+			tr = 1
+		}
+		span.SetTraceID(traceID(tr))
+		span.SetSpanID(spanID(s.id))
+		if s.parent != 0 {
+			span.SetParentSpanID(spanID(s.parent))
+		}
+		span.SetKind(s.kind)
+		span.SetName(s.name)
+		if s.name == "" {
+			span.SetName("op")
+		}
+		if err := span.Attributes().FromRaw(s.attrs); err != nil {
+			panic(err)
+		}
+	}
+	return td
+}
+
+// harness runs a processor with a controllable clock and a metric reader.
+type harness struct {
+	t    *testing.T
+	p    *driftProcessor
+	proc processor.Traces
+	sink *consumertest.TracesSink
+	tel  *componenttest.Telemetry
+	now  time.Time
+}
+
+func newHarness(t *testing.T, cfg *Config) *harness {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	set := processortest.NewNopSettings(typ)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	h := &harness{t: t, sink: new(consumertest.TracesSink), tel: tel, now: time.Unix(1_700_000_000, 0)}
+	p, err := newDriftProcessor(set, cfg)
+	require.NoError(t, err)
+	p.now = func() time.Time { return h.now }
+	h.p = p
+	proc, err := createTracesWith(context.Background(), set, cfg, h.sink, p)
+	require.NoError(t, err)
+	h.proc = proc
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() {
+		require.NoError(t, proc.Shutdown(context.Background()))
+		require.NoError(t, tel.Shutdown(context.Background()))
+	})
+	return h
+}
+
+func testConfig(intentFile string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.IntentFile = intentFile
+	cfg.ReloadInterval = 0
+	return cfg
+}
+
+func (h *harness) consume(spans ...sp) {
+	h.t.Helper()
+	require.NoError(h.t, h.proc.ConsumeTraces(context.Background(), batch(spans...)))
+}
+
+// expireAll moves the clock past the TTL and expires what waits.
+func (h *harness) expireAll() {
+	h.now = h.now.Add(h.p.cfg.Pairing.TTL + time.Second)
+	h.p.expire(context.Background())
+}
+
+// span finds the last exported span with id.
+func (h *harness) span(id byte) ptrace.Span {
+	h.t.Helper()
+	var found ptrace.Span
+	ok := false
+	for _, td := range h.sink.AllTraces() {
+		eachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+			if s.SpanID() == spanID(id) {
+				found, ok = s, true
+			}
+		})
+	}
+	require.True(h.t, ok, "span %d was not exported", id)
+	return found
+}
+
+func (h *harness) attr(id byte, key string) string {
+	v, ok := h.span(id).Attributes().Get(key)
+	if !ok {
+		return ""
+	}
+	return v.Str()
+}
+
+func eachSpan(td ptrace.Traces, fn func(pcommon.Resource, ptrace.Span)) {
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		rs := td.ResourceSpans().At(i)
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			spans := rs.ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				fn(rs.Resource(), spans.At(k))
+			}
+		}
+	}
+}
+
+// sum returns the sum of an int counter's points whose attributes include want.
+func (h *harness) sum(name string, want map[string]string) int64 {
+	h.t.Helper()
+	m, err := h.tel.GetMetric(name)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	var points []metricdata.DataPoint[int64]
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		points = d.DataPoints
+	case metricdata.Gauge[int64]:
+		points = d.DataPoints
+	}
+	for _, dp := range points {
+		match := true
+		for k, v := range want {
+			got, ok := dp.Attributes.Value(attribute.Key(k))
+			match = match && ok && got.AsString() == v
+		}
+		if match {
+			total += dp.Value
+		}
+	}
+	return total
+}

@@ -1,0 +1,154 @@
+package intent
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadShop(t *testing.T) {
+	c, _, err := Load("../../testdata/intent/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.System != "astronomy-shop" || c.NumNodes() != 9 {
+		t.Fatalf("system %q with %d nodes", c.System, c.NumNodes())
+	}
+	fe := c.Lookup("frontend")
+	for _, alias := range []string{"frontend.shop.svc.cluster.local"} {
+		if c.Lookup(alias) != fe {
+			t.Errorf("alias %s does not name frontend", alias)
+		}
+	}
+	if c.LookupAddr("frontend", 8080) != fe || c.LookupAddr("frontend", 9999) != fe {
+		t.Error("frontend:8080 and frontend:9999 should both name frontend")
+	}
+	if c.LookupAddr("cart", 7070) != c.Lookup("cart") || c.Lookup("cart:7070") != NoNode {
+		t.Error("the alias cart:7070 is an address, not a name")
+	}
+	dep := c.Dependency(fe, c.Lookup("checkout"))
+	if dep == nil || !dep.AllowsOperation("oteldemo.CheckoutService/PlaceOrder") || dep.AllowsOperation("oteldemo.CheckoutService/Other") {
+		t.Error("frontend -> checkout should allow PlaceOrder only")
+	}
+	if d := c.Dependency(fe, c.Lookup("cart")); d == nil || d.HasOperations() {
+		t.Error("frontend -> cart should be declared with any operation")
+	}
+	if c.Dependency(fe, c.Lookup("payment")) != nil {
+		t.Error("frontend -> payment is not declared")
+	}
+	if n := c.Node(c.Lookup("valkey-cart")); n.Kind != KindDatabase || c.Layers[n.Layer] != "data" {
+		t.Errorf("valkey-cart: %+v", n)
+	}
+	if len(c.Rules()) != 2 || c.Rules()[0].Severity != SeverityCritical || c.Rules()[1].Severity != SeverityWarning {
+		t.Errorf("rules: %+v", c.Rules())
+	}
+}
+
+// TestLoadErrors checks one case per error class: each names the file, the line and the key.
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       string // file:line: key: and a part of the message
+	}{
+		{"empty file", "", "f.yaml:1: version: the intent file is empty"},
+		{"only a comment", "# nothing yet\n", "f.yaml:1: version: the intent file is empty"},
+		{"wrong version", "version: 2\nservices: {a: {}}\n", "f.yaml:1: version: unsupported version 2"},
+		{"version not a number", "version: one\n", "f.yaml:1: version: expected an integer"},
+		{"missing version", "system: x\nservices: {a: {}}\n", "f.yaml:1: version: missing"},
+		{"unknown top key", "version: 1\nsystme: x\n", "f.yaml:2: systme: unknown key"},
+		{"unknown service key", "version: 1\nservices:\n  a:\n    lyer: core\n", "f.yaml:4: services.a.lyer: unknown key"},
+		{"unknown resource key", "version: 1\nresources:\n  db:\n    kind: database\n    macth: {db.system: x}\n", "f.yaml:5: resources.db.macth: unknown key"},
+		{"unknown rule key", "version: 1\nservices: {a: {}}\nrules:\n  - name: r\n    deny: {from: a, to: a}\n    sevrity: info\n", "f.yaml:6: rules[0].sevrity: unknown key"},
+		{"unknown selector key", "version: 1\nservices: {a: {}}\nrules:\n  - name: r\n    deny: {from: {nme: a}, to: a}\n", "f.yaml:5: rules[0].deny.from.nme: unknown key"},
+		{"duplicate service", "version: 1\nservices:\n  a: {}\n  a: {}\n", "f.yaml:4: services.a: duplicate key"},
+		{"service and resource share a name", "version: 1\nservices:\n  db: {}\nresources:\n  db: {kind: database}\n", "f.yaml:5: resources.db: duplicate name"},
+		{"duplicate rule name", "version: 1\nservices: {a: {}, b: {}}\nrules:\n  - name: r\n    deny: {from: a, to: b}\n  - name: r\n    deny: {from: b, to: a}\n", "f.yaml:6: rules[1].name: duplicate rule name"},
+		{"duplicate alias", "version: 1\nservices:\n  a: {aliases: [x]}\n  b:\n    aliases: [x]\n", "f.yaml:5: services.b.aliases: alias \"x\" is already"},
+		{"undefined dependency", "version: 1\nservices:\n  a:\n    depends_on:\n      - b\n", "f.yaml:5: services.a.depends_on[0]: depends on \"b\""},
+		{"undefined dependency, long form", "version: 1\nservices:\n  a:\n    depends_on:\n      - {to: b}\n", "f.yaml:5: services.a.depends_on[0]: depends on \"b\""},
+		{"unknown layer", "version: 1\nlayers: [edge, core]\nservices:\n  a:\n    layer: cor\n", "f.yaml:5: services.a.layer: unknown layer \"cor\""},
+		{"unknown layer in a rule", "version: 1\nlayers: [edge]\nservices: {a: {layer: edge}}\nrules:\n  - name: r\n    deny: {from: {layer: core}, to: a}\n", "f.yaml:6: rules[0].deny.from.layer: no node has layer \"core\""},
+		{"bad operation glob", "version: 1\nservices:\n  a:\n    depends_on:\n      - to: b\n        operations: [\"get[\"]\n  b: {}\n", "f.yaml:5: services.a.depends_on[0].operations[0]: bad glob \"get[\""},
+		{"bad match glob", "version: 1\nresources:\n  db:\n    kind: database\n    match: {db.system: \"[redis\"}\n", "f.yaml:5: resources.db.match.db.system: bad glob"},
+		{"bad selector glob", "version: 1\nservices: {a: {}}\nrules:\n  - name: r\n    deny: {from: \"[a\", to: a}\n", "f.yaml:5: rules[0].deny.from.name: bad glob"},
+		{"selector names no node", "version: 1\nservices: {a: {}}\nrules:\n  - name: r\n    deny: {from: a, to: pyment}\n", "f.yaml:5: rules[0].deny.to: \"pyment\" is neither"},
+		{"bad policy", "version: 1\npolicy:\n  undeclared: warn\n", "f.yaml:3: policy.undeclared: \"warn\" is not one of drift, allow"},
+		{"bad kind", "version: 1\nresources:\n  q:\n    kind: queue\n", "f.yaml:4: resources.q.kind: \"queue\" is not one of"},
+		{"resource without kind", "version: 1\nresources:\n  q:\n    layer: x\n", "f.yaml:3: resources.q.kind: missing"},
+		{"bad severity", "version: 1\nservices: {a: {}}\nrules:\n  - name: r\n    deny: {from: a, to: a}\n    severity: high\n", "f.yaml:6: rules[0].severity: \"high\" is not one of"},
+		{"rule without deny", "version: 1\nrules:\n  - name: r\n", "f.yaml:3: rules[0].deny: missing"},
+		{"ingress not a bool", "version: 1\nservices:\n  a: {ingress: yes please}\n", "f.yaml:3: services.a.ingress: expected true or false"},
+		{"syntax error", "version: 1\nservices:\n  a: [\n", "f.yaml:3: (syntax):"},
+		{"reserved name", "version: 1\nservices:\n  external: {}\n", "f.yaml:3: services.external: \"external\" is reserved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadBytes("f.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("loaded without error; want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error\n  %v\nwant it to contain\n  %s", err, tt.want)
+			}
+			var ie *Error
+			if tt.name != "syntax error" && !errors.As(err, &ie) {
+				t.Fatalf("error %T is not an *intent.Error", err)
+			}
+		})
+	}
+}
+
+func TestLoadReportsSeveralErrors(t *testing.T) {
+	_, err := LoadBytes("f.yaml", []byte("version: 1\nservices:\n  a: {lyer: x}\n  b: {ownr: y}\n"))
+	if err == nil || !strings.Contains(err.Error(), "f.yaml:3") || !strings.Contains(err.Error(), "f.yaml:4") {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+}
+
+func TestLoadRefusesAliasBomb(t *testing.T) {
+	var b strings.Builder
+	// A billion strings if expanded; the loader walks only the shapes it expects, so it never does.
+	b.WriteString("version: 1\nlayers:\n  - &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		b.WriteString("  - &a" + string(rune('0'+i)) + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*a" + string(rune('0'+i-1)))
+		}
+		b.WriteString("]\n")
+	}
+	_, err := LoadBytes("bomb.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "bomb.yaml:11: layers[8]: expected a string, found a list") {
+		t.Fatalf("want a clear error for the aliased layers, got %v", err)
+	}
+}
+
+func TestLoadRefusesHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.yaml")
+	data := []byte("version: 1\n# " + strings.Repeat("x", MaxFileSize) + "\n")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(path); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("want a size error, got %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	if _, _, err := Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("want an error naming the file, got %v", err)
+	}
+}
+
+func TestEquivalents(t *testing.T) {
+	if got := Equivalents("db.system"); len(got) != 2 || got[1] != "db.system.name" {
+		t.Errorf("db.system: %v", got)
+	}
+	if got := Equivalents("custom.key"); len(got) != 1 {
+		t.Errorf("custom.key: %v", got)
+	}
+}
