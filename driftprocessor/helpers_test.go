@@ -30,6 +30,7 @@ type sp struct {
 func traceID(b byte) pcommon.TraceID {
 	return pcommon.TraceID{1, b, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 }
+
 // spanID makes an id; 0 makes the empty id.
 func spanID(b byte) pcommon.SpanID {
 	if b == 0 {

@@ -171,7 +171,7 @@ func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
 	}
 	p.lastErrMsg = err.Error()
 	p.recorder.Reload(ctx, false)
-	p.logger.Error("Intent file reload failed; keeping the last good model",
+	p.logger.Warn("Intent file reload failed; keeping the last good model",
 		zap.String("intent_file", p.cfg.IntentFile), zap.Error(err))
 }
 

@@ -1,8 +1,6 @@
 package driftprocessor
 
 import (
-	"compress/gzip"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,25 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 )
 
-const (
-	boutiqueDir    = "../testdata/online-boutique"
-	boutiqueIntent = boutiqueDir + "/intent.yaml"
-	boutiqueSpans  = 22969
-)
+const boutiqueSpans = capture.BoutiqueSpans
 
-// loadBoutique reads the real Online Boutique minute.
 func loadBoutique(t testing.TB) ptrace.Traces {
 	t.Helper()
-	f, err := os.Open(filepath.Join(boutiqueDir, "fault-free-2022-08-23T17-00.otlp.json.gz"))
-	require.NoError(t, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	data, err := io.ReadAll(zr)
-	require.NoError(t, err)
-	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(data)
+	td, err := capture.Boutique()
 	require.NoError(t, err)
 	require.Equal(t, boutiqueSpans, td.SpanCount())
 	return td
@@ -91,7 +79,7 @@ func judgeBoutique(t *testing.T, intentYAML string) (*harness, map[string]int) {
 }
 
 func boutiqueIntentText(t *testing.T) string {
-	data, err := os.ReadFile(boutiqueIntent)
+	data, err := os.ReadFile(capture.BoutiqueIntent())
 	require.NoError(t, err)
 	return string(data)
 }

@@ -66,11 +66,11 @@ type edge struct {
 }
 
 type series struct {
-	counter          uint8 // which counter the set is for
-	caller, callee   string
-	drift            bool
-	kind             judge.Kind
-	reason           string
+	counter        uint8 // which counter the set is for
+	caller, callee string
+	drift          bool
+	kind           judge.Kind
+	reason         string
 }
 
 // Which counter a cached attribute set is for.

@@ -1,0 +1,49 @@
+# The first two targets are the README's first two commands: `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+OCB_VERSION := v0.161.0
+BIN := $(CURDIR)/bin
+OCB := $(BIN)/builder-$(OCB_VERSION)
+COLLECTOR := _build/otelcol-drift
+# What the collector is built from: make rebuilds it only when one of these changed.
+SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
+UNIT_PKGS = $$($(GO) list ./... | grep -v /test/e2e)
+
+.PHONY: run test build lint unit e2e check-next demo clean
+
+## run: build the collector and run it on the demo shop, showing drift
+run: build
+	@scripts/run-demo.sh $(COLLECTOR)
+
+## test: go vet, gofmt, unit tests with -race, end-to-end tests, and the check against the next collector release
+test: lint unit e2e check-next
+
+## build: build otelcol-drift with ocb into _build/
+build: $(COLLECTOR)
+
+$(OCB):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	mv $(BIN)/builder $(OCB)
+
+$(COLLECTOR): $(OCB) $(SOURCES)
+	$(OCB) --config builder-config.yaml
+	@touch $(COLLECTOR)
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+e2e: build
+	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+
+## check-next: the module builds and its unit tests pass against the next collector release
+check-next:
+	scripts/check-next-collector.sh
+
+clean:
+	rm -rf _build bin

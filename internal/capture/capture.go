@@ -1,0 +1,48 @@
+// Package capture reads the real trace captures shipped in testdata/, for tests, benchmarks and
+// the end-to-end checks.
+package capture
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// BoutiqueSpans is the number of spans in the Online Boutique minute.
+const BoutiqueSpans = 22969
+
+// Dir is the testdata directory of the repository.
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
+}
+
+// BoutiqueIntent is the path of the intent model written from the Online Boutique's declared edges.
+func BoutiqueIntent() string { return filepath.Join(Dir(), "online-boutique", "intent.yaml") }
+
+// Boutique reads the fault-free Online Boutique minute.
+func Boutique() (ptrace.Traces, error) {
+	return readGzipJSON(filepath.Join(Dir(), "online-boutique", "fault-free-2022-08-23T17-00.otlp.json.gz"))
+}
+
+func readGzipJSON(path string) (ptrace.Traces, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ptrace.Traces{}, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return ptrace.Traces{}, fmt.Errorf("%s: %w", path, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return ptrace.Traces{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(data)
+}
