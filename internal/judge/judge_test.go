@@ -1,0 +1,122 @@
+package judge
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+const model = `version: 1
+policy: {undeclared: %s, unknown_services: %s}
+layers: [edge, core, data]
+services:
+  gw: {layer: edge, ingress: true, depends_on: [api]}
+  api:
+    layer: core
+    depends_on:
+      - db
+      - to: billing
+        operations: ["Billing/Get*"]
+  billing: {layer: core, owner: money}
+resources:
+  db: {kind: database, layer: data}
+rules:
+  - name: no-edge-to-data
+    deny: {from: {layer: edge}, to: {kind: database}}
+  - name: only-api-bills
+    deny: {from: "*", to: {owner: money}}
+    except: [{from: api}]
+`
+
+func compile(t *testing.T, undeclared, unknown string) *intent.Compiled {
+	t.Helper()
+	m, err := intent.LoadBytes("m.yaml", []byte(fmt.Sprintf(model, undeclared, unknown)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func peer(m *intent.Compiled, name string, kind intent.Kind) intent.Peer {
+	return intent.Peer{ID: m.Lookup(name), Name: name, Kind: kind}
+}
+
+func TestJudge(t *testing.T) {
+	tests := []struct {
+		name               string
+		undeclared, policy string // policy for unknown services
+		from, to, op       string
+		external           bool
+		toKind             intent.Kind
+		want               []Kind // all kinds that apply, the shown one first
+		rule               string
+	}{
+		{name: "declared", from: "gw", to: "api", want: nil},
+		{name: "declared with a matching operation", from: "api", to: "billing", op: "Billing/GetInvoice", want: nil},
+		{name: "undeclared operation", from: "api", to: "billing", op: "Billing/Delete", want: []Kind{UndeclaredOperation}},
+		{name: "deny by layer and kind selectors", from: "gw", to: "db", want: []Kind{ForbiddenDependency, UndeclaredDependency}, rule: "no-edge-to-data"},
+		{name: "deny by owner, except api", from: "gw", to: "billing", want: []Kind{ForbiddenDependency, UndeclaredDependency}, rule: "only-api-bills"},
+		{name: "up the layers", from: "billing", to: "gw", want: []Kind{LayerViolation, UndeclaredDependency}},
+		{name: "sideways is fine for layers", from: "billing", to: "api", want: []Kind{UndeclaredDependency}},
+		{name: "deny-list policy allows undeclared calls", undeclared: "allow", from: "billing", to: "api", want: nil},
+		{name: "unknown callee", from: "api", to: "mystery", want: []Kind{UndeclaredDependency, UnknownService}},
+		{name: "unknown caller", from: "mystery", to: "api", want: []Kind{UnknownService}},
+		{name: "unknown services allowed", policy: "allow", from: "api", to: "mystery", want: nil},
+		{name: "glob rule matches an unknown caller", from: "mystery", to: "billing", want: []Kind{ForbiddenDependency, UnknownService}, rule: "only-api-bills"},
+		{name: "an unmodelled database matches a kind selector", from: "gw", to: "postgresql", toKind: intent.KindDatabase, want: []Kind{ForbiddenDependency, UndeclaredDependency, UnknownService}, rule: "no-edge-to-data"},
+		{name: "ingress declared", external: true, to: "gw", want: nil},
+		{name: "ingress undeclared", external: true, to: "api", want: []Kind{UndeclaredIngress}},
+		{name: "ingress to an unknown service", external: true, to: "mystery", want: []Kind{UnknownService}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			undeclared, policy := tt.undeclared, tt.policy
+			if undeclared == "" {
+				undeclared = "drift"
+			}
+			if policy == "" {
+				policy = "drift"
+			}
+			m := compile(t, undeclared, policy)
+			c := &Call{Callee: peer(m, tt.to, tt.toKind), Operation: tt.op, External: tt.external}
+			if tt.external {
+				c.Caller = intent.Peer{ID: intent.NoNode, Name: intent.External}
+			} else {
+				c.Caller = peer(m, tt.from, intent.KindService)
+			}
+			v := Judge(m, c)
+			var want Kinds
+			for _, k := range tt.want {
+				want.add(k)
+			}
+			if v.Kinds != want {
+				t.Fatalf("kinds %08b, want %08b", v.Kinds, want)
+			}
+			if len(tt.want) == 0 {
+				if v.Drift() {
+					t.Fatal("drift on a conforming call")
+				}
+				return
+			}
+			if v.Kind() != tt.want[0] {
+				t.Errorf("shows %s, want %s", v.Kind(), tt.want[0])
+			}
+			e := Explain(m, c, v)
+			if tt.rule != "" && e.Rule != tt.rule {
+				t.Errorf("rule %q, want %q", e.Rule, tt.rule)
+			}
+			if e.Message == "" || e.Severity == "" {
+				t.Errorf("explanation %+v", e)
+			}
+		})
+	}
+}
+
+func TestJudgeConformingAllocatesNothing(t *testing.T) {
+	m := compile(t, "drift", "drift")
+	c := &Call{Caller: peer(m, "api", intent.KindService), Callee: peer(m, "billing", intent.KindService), Operation: "Billing/GetInvoice"}
+	if n := testing.AllocsPerRun(100, func() { _ = Judge(m, c) }); n != 0 {
+		t.Fatalf("%v allocations per conforming call", n)
+	}
+}
