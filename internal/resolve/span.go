@@ -202,7 +202,7 @@ func Operation(span ptrace.Span) (op string, structured bool) {
 	if svc, method := first(attrs, "rpc.service"), first(attrs, "rpc.method"); svc != "" && method != "" {
 		return svc + "/" + method, true
 	}
-	if route := first(attrs, "http.route"); route != "" {
+	if route := httpRoute(attrs); route != "" {
 		if method := first(attrs, "http.request.method", "http.method"); method != "" {
 			return method + " " + route, true
 		}
@@ -218,6 +218,43 @@ func Operation(span ptrace.Span) (op string, structured bool) {
 		return op, true
 	}
 	return span.Name(), false
+}
+
+// httpRoute is the route of a server span, or the path of a client span's URL (clients know no
+// route): "/cart/{id}" on the server is "/cart/42" on the client, which an operation glob can match.
+func httpRoute(attrs pcommon.Map) string {
+	if route := first(attrs, "http.route"); route != "" {
+		return route
+	}
+	if path := first(attrs, "url.path"); path != "" {
+		return path
+	}
+	if u := first(attrs, "url.full", "http.url"); u != "" {
+		return urlPath(u)
+	}
+	if target := first(attrs, "http.target"); target != "" {
+		path, _, _ := strings.Cut(target, "?")
+		return path
+	}
+	return ""
+}
+
+// urlPath returns the path of an absolute URL, without query or fragment ("/" when it has none).
+func urlPath(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return ""
+	}
+	rest := u[i+3:]
+	j := strings.IndexByte(rest, '/')
+	if j < 0 {
+		return "/"
+	}
+	path := rest[j:]
+	if k := strings.IndexAny(path, "?#"); k >= 0 {
+		path = path[:k]
+	}
+	return path
 }
 
 // Clean bounds a name taken from span data in length and makes it valid UTF-8.

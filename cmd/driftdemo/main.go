@@ -1,0 +1,215 @@
+// Command driftdemo drives a small shop's traffic through a collector with the drift processor and
+// shows, plainly, the drift that the collector finds: each drifting edge once when it first appears,
+// and a periodic summary read from the collector's own metrics.
+//
+// It sends traces with the OpenTelemetry Go SDK (one TracerProvider per service) over OTLP/gRPC, and
+// receives what the collector exports over OTLP/HTTP.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
+)
+
+var services = []string{"web-gateway", "storefront", "catalog", "cart", "checkout", "payments", "recommendations"}
+
+func main() {
+	otlp := flag.String("otlp", "127.0.0.1:4317", "the collector's OTLP/gRPC endpoint")
+	listen := flag.String("listen", "127.0.0.1:4320", "where to receive the collector's OTLP/HTTP export")
+	metrics := flag.String("metrics", "http://127.0.0.1:8888/metrics", "the collector's own metrics endpoint")
+	rate := flag.Int("rate", 10, "requests per second")
+	driftAfter := flag.Duration("drift-after", 5*time.Second, "when the hotfixes go live")
+	duration := flag.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
+	every := flag.Duration("summary", 5*time.Second, "how often to print the summary")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	if err := run(ctx, *otlp, *listen, *metrics, *rate, *driftAfter, *every); err != nil {
+		fmt.Fprintln(os.Stderr, "driftdemo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAfter, every time.Duration) error {
+	w := newWatcher(os.Stdout)
+	sink, err := otlpsink.Start(listen, w.batch)
+	if err != nil {
+		return fmt.Errorf("listening for the collector's export: %w", err)
+	}
+	defer sink.Close()
+
+	tracers, shutdown, err := newTracers(ctx, otlp)
+	if err != nil {
+		return err
+	}
+	s := &shop{tracers: tracers, rnd: rand.New(rand.NewPCG(1, 2))}
+	fmt.Printf("driftdemo: sending %d requests/s to %s; hotfixes go live after %s. Ctrl-C stops.\n", rate, otlp, driftAfter)
+	fmt.Printf("driftdemo: the collector's own metrics: %s\n\n", metricsURL)
+
+	start := time.Now()
+	requests := time.NewTicker(time.Second / time.Duration(max(rate, 1)))
+	summary := time.NewTicker(every)
+	defer requests.Stop()
+	defer summary.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shutdown()
+			time.Sleep(2 * time.Second) // let the last export come back
+			w.summary(metricsURL)
+			return nil
+		case <-requests.C:
+			if !s.drift && time.Since(start) >= driftAfter {
+				s.drift = true
+				fmt.Println("driftdemo: hotfixes are live: storefront -> payments, a new recommendations service, storefront -> cart-cache")
+			}
+			s.request(ctx)
+		case <-summary.C:
+			w.summary(metricsURL)
+		}
+	}
+}
+
+// newTracers makes one TracerProvider per service, as each would have in its own process.
+func newTracers(ctx context.Context, endpoint string) (map[string]trace.Tracer, func(), error) {
+	tracers := map[string]trace.Tracer{}
+	var providers []*sdktrace.TracerProvider
+	for _, svc := range services {
+		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
+		if err != nil {
+			return nil, nil, err
+		}
+		tp := sdktrace.NewTracerProvider(
+			sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(500*time.Millisecond)),
+			sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(svc))),
+		)
+		providers = append(providers, tp)
+		tracers[svc] = tp.Tracer("driftdemo")
+	}
+	return tracers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, tp := range providers {
+			_ = tp.Shutdown(sctx)
+		}
+	}, nil
+}
+
+// watcher prints each drifting edge once, when it first comes back from the collector.
+type watcher struct {
+	mu   sync.Mutex
+	out  io.Writer
+	seen map[string]bool
+}
+
+func newWatcher(out io.Writer) *watcher { return &watcher{out: out, seen: map[string]bool{}} }
+
+func (w *watcher) batch(td ptrace.Traces) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				w.span(spans.At(k))
+			}
+		}
+	}
+}
+
+func (w *watcher) span(s ptrace.Span) {
+	a := s.Attributes()
+	get := func(k string) string {
+		if v, ok := a.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	if get("drift.status") != "drift" {
+		return
+	}
+	edge := get("drift.caller") + " -> " + get("drift.callee") + " " + get("drift.kind")
+	if w.seen[edge] {
+		return
+	}
+	w.seen[edge] = true
+	fmt.Fprintf(w.out, "DRIFT  %s -> %s\n       kind: %s   rule: %s   severity: %s\n       %s\n       trace: %s\n\n",
+		get("drift.caller"), get("drift.callee"), get("drift.kind"), get("drift.rule"), get("drift.severity"),
+		get("drift.message"), s.TraceID())
+}
+
+// summary prints calls judged, conforming and drifting by kind, from the collector's own metrics.
+func (w *watcher) summary(metricsURL string) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		fmt.Fprintf(w.out, "summary: cannot read %s: %v\n", metricsURL, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	total, conforming, byKind := parseCalls(string(body))
+	var kinds []string
+	for k, n := range byKind {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(kinds)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.out, "summary: %d calls judged, %d conforming, %d drifting", total, conforming, total-conforming)
+	if len(kinds) > 0 {
+		fmt.Fprintf(w.out, " (%s)", strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w.out)
+}
+
+// parseCalls sums the drift_calls series of a Prometheus text scrape.
+func parseCalls(scrape string) (total, conforming int64, byKind map[string]int64) {
+	byKind = map[string]int64{}
+	for _, line := range strings.Split(scrape, "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || (name != "drift_calls" && name != "drift_calls_total") {
+			continue
+		}
+		labels, value, _ := strings.Cut(rest, "} ")
+		var n int64
+		fmt.Sscan(value, &n)
+		total += n
+		if strings.Contains(labels, `drift_status="conforming"`) {
+			conforming += n
+			continue
+		}
+		if _, k, ok := strings.Cut(labels, `drift_kind="`); ok {
+			kind, _, _ := strings.Cut(k, `"`)
+			byKind[kind] += n
+		}
+	}
+	return total, conforming, byKind
+}
