@@ -158,7 +158,7 @@ func (r *Resolver) client(m *intent.Compiled, s spanRef, now time.Time, sink Sin
 		callee := m.Node(t.ID)
 		r.emit(m, s.service, intent.Peer{ID: t.ID, Name: callee.Name, Kind: callee.Kind}, op, s.span, true, sink)
 		if !paired && (s.span.Kind() == ptrace.SpanKindClient || s.span.Kind() == ptrace.SpanKindProducer) {
-			r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, now, nil)
+			r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, now, r.expired(m, sink))
 		}
 		return
 	}
