@@ -3,6 +3,7 @@ package driftprocessor
 import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/record"
@@ -16,15 +17,15 @@ const (
 	attrMessage   = "drift.message"
 )
 
-// annotate stamps the verdict on span, as mode asks. Nothing else on the span changes.
-func annotate(mode string, m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span) {
-	if mode == AnnotateNone || (!v.Drift() && mode != AnnotateAll) {
-		return
-	}
+// annotate stamps the verdict on span. Nothing else on the span changes. Names from span data are
+// bounded first.
+func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span) {
+	c.Caller.Name, c.Callee.Name = clean.Name(c.Caller.Name), clean.Name(c.Callee.Name)
+	c.Operation = judge.Op(clean.Name(c.Operation.String()))
 	attrs := span.Attributes()
 	attrs.PutStr(record.AttrCaller, c.Caller.Name)
 	attrs.PutStr(record.AttrCallee, c.Callee.Name)
-	attrs.PutStr(attrOperation, c.Operation)
+	attrs.PutStr(attrOperation, c.Operation.Name)
 	if !v.Drift() {
 		attrs.PutStr(record.AttrStatus, record.StatusOK)
 		return

@@ -115,7 +115,7 @@ func (h *harness) consume(spans ...sp) {
 // expireAll moves the clock past the TTL and expires what waits.
 func (h *harness) expireAll() {
 	h.now = h.now.Add(h.p.cfg.Pairing.TTL + time.Second)
-	h.p.expire(context.Background())
+	h.p.expire()
 }
 
 // span finds the last exported span with id.

@@ -3,6 +3,7 @@ package driftprocessor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,12 @@ import (
 // expiryTick is how often waiting spans are checked for an expired TTL.
 const expiryTick = time.Second
 
+// model is a compiled intent with its binding to the recorder.
+type model struct {
+	intent  *intent.Compiled
+	binding *record.Binding
+}
+
 type driftProcessor struct {
 	cfg       *Config
 	logger    *zap.Logger
@@ -32,7 +39,7 @@ type driftProcessor struct {
 	recorder  *record.Recorder
 	now       func() time.Time
 
-	model atomic.Pointer[intent.Compiled] // swapped whole on reload; read without locks
+	current atomic.Pointer[model] // swapped whole on reload; read without locks
 
 	// Owned by the background goroutine.
 	lastData   []byte // content of the last attempt to load, good or bad
@@ -60,12 +67,9 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		lastData:  data,
 		stop:      make(chan struct{}),
 	}
-	p.recorder = record.New(record.Instruments{
-		Calls: tb.DriftCalls, Violations: tb.DriftViolations, Unresolved: tb.DriftUnresolved,
-		Malformed: tb.DriftSpansMalformed, Reloads: tb.DriftIntentReloads,
-	}, record.DefaultLimits)
-	p.model.Store(m)
-	if err := p.registerGauges(); err != nil {
+	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)
+	p.use(m)
+	if err := p.registerObservers(); err != nil {
 		tb.Shutdown()
 		return nil, err
 	}
@@ -79,19 +83,42 @@ var (
 	edgesDrift      = metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusDrift)))
 )
 
-func (p *driftProcessor) registerGauges() error {
-	if err := p.telemetry.RegisterDriftEdgesCallback(func(_ context.Context, o metric.Int64Observer) error {
-		ok, drift := p.recorder.Edges()
-		o.Observe(ok, edgesConforming)
-		o.Observe(drift, edgesDrift)
-		return nil
-	}); err != nil {
-		return err
-	}
-	return p.telemetry.RegisterDriftPairingPendingCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(p.resolver.Pending()))
-		return nil
-	})
+// use makes m the model that judges from now on.
+func (p *driftProcessor) use(m *intent.Compiled) {
+	p.current.Store(&model{intent: m, binding: p.recorder.Bind(m)})
+}
+
+// registerObservers hands the recorder's counts to the MeterProvider at collection time.
+func (p *driftProcessor) registerObservers() error {
+	t, r := p.telemetry, p.recorder
+	return errors.Join(
+		t.RegisterDriftCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			r.Observe(o, nil, nil, nil)
+			return nil
+		}),
+		t.RegisterDriftViolationsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			r.Observe(nil, o, nil, nil)
+			return nil
+		}),
+		t.RegisterDriftUnresolvedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			r.Observe(nil, nil, o, nil)
+			return nil
+		}),
+		t.RegisterDriftSpansMalformedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			r.Observe(nil, nil, nil, o)
+			return nil
+		}),
+		t.RegisterDriftEdgesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			ok, drift := r.Edges()
+			o.Observe(ok, edgesConforming)
+			o.Observe(drift, edgesDrift)
+			return nil
+		}),
+		t.RegisterDriftPairingPendingCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(p.resolver.Pending()))
+			return nil
+		}),
+	)
 }
 
 func (p *driftProcessor) start(context.Context, component.Host) error {
@@ -127,16 +154,16 @@ func (p *driftProcessor) background() {
 		case <-p.stop:
 			return
 		case <-expiry.C:
-			p.expire(context.Background())
+			p.expire()
 		case <-reload:
 			p.reload(context.Background())
 		}
 	}
 }
 
-func (p *driftProcessor) expire(ctx context.Context) {
-	m := p.model.Load()
-	p.resolver.Expire(m, p.now(), &sink{p: p, ctx: ctx, m: m})
+func (p *driftProcessor) expire() {
+	m := p.current.Load()
+	p.resolver.Expire(m.intent, p.now(), &sink{p: p, m: m})
 }
 
 // reload re-reads the intent file. The path is opened anew each time, so a Kubernetes ConfigMap
@@ -158,8 +185,7 @@ func (p *driftProcessor) reload(ctx context.Context) {
 		return
 	}
 	p.lastErrMsg = ""
-	p.model.Store(m)
-	p.recorder.ResetEdges()
+	p.use(m)
 	p.recorder.Reload(ctx, true)
 	p.logger.Info("Intent model reloaded", zap.String("intent_file", p.cfg.IntentFile),
 		zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
@@ -175,27 +201,27 @@ func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
 		zap.String("intent_file", p.cfg.IntentFile), zap.Error(err))
 }
 
-func (p *driftProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	m := p.model.Load()
-	p.resolver.Batch(m, td, p.now(), &sink{p: p, ctx: ctx, m: m})
+func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	m := p.current.Load()
+	s := sink{p: p, m: m}
+	p.resolver.Batch(m.intent, td, p.now(), &s)
 	return td, nil
 }
 
 // sink judges, stamps and records the calls of one batch against one model.
 type sink struct {
-	p   *driftProcessor
-	ctx context.Context
-	m   *intent.Compiled
+	p *driftProcessor
+	m *model
 }
 
-func (s *sink) Call(c *judge.Call, span ptrace.Span, stamp bool) {
-	v := judge.Judge(s.m, c)
-	s.p.recorder.Call(s.ctx, c, v)
-	if stamp {
-		annotate(s.p.cfg.Annotate, s.m, c, v, span)
+func (s *sink) Call(c judge.Call, span ptrace.Span, stamp bool) {
+	v := judge.Judge(s.m.intent, &c)
+	s.p.recorder.Call(s.m.binding, &c, v)
+	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {
+		annotate(s.m.intent, &c, v, span)
 	}
 }
 
-func (s *sink) Unresolved(caller string) { s.p.recorder.Unresolved(s.ctx, caller) }
+func (s *sink) Unresolved(caller string) { s.p.recorder.Unresolved(caller) }
 
-func (s *sink) Malformed(reason string) { s.p.recorder.Malformed(s.ctx, reason) }
+func (s *sink) Malformed(reason string) { s.p.recorder.Malformed(reason) }

@@ -29,13 +29,14 @@ type Dependency struct {
 	operations []matcher // empty: any operation
 }
 
-// AllowsOperation reports whether op is among the declared operations (any, when none are listed).
-func (d *Dependency) AllowsOperation(op string) bool {
+// AllowsOperation reports whether the operation a+sep+b is among the declared operations (any, when
+// none are listed). The parts are matched without joining them when the operations are literals.
+func (d *Dependency) AllowsOperation(a, sep, b string) bool {
 	if len(d.operations) == 0 {
 		return true
 	}
 	for _, m := range d.operations {
-		if m.match(op) {
+		if m.matchParts(a, sep, b) {
 			return true
 		}
 	}

@@ -29,7 +29,8 @@ func TestLoadShop(t *testing.T) {
 		t.Error("the alias cart:7070 is an address, not a name")
 	}
 	dep := c.Dependency(fe, c.Lookup("checkout"))
-	if dep == nil || !dep.AllowsOperation("oteldemo.CheckoutService/PlaceOrder") || dep.AllowsOperation("oteldemo.CheckoutService/Other") {
+	if dep == nil || !dep.AllowsOperation("oteldemo.CheckoutService", "/", "PlaceOrder") || dep.AllowsOperation("oteldemo.CheckoutService", "/", "Other") ||
+		!dep.AllowsOperation("oteldemo.CheckoutService/PlaceOrder", "", "") || dep.AllowsOperation("oteldemo.CheckoutService/PlaceOrde", "", "r!") {
 		t.Error("frontend -> checkout should allow PlaceOrder only")
 	}
 	if d := c.Dependency(fe, c.Lookup("cart")); d == nil || d.HasOperations() {

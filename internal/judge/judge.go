@@ -41,8 +41,26 @@ func (s *Kinds) add(k Kind) { *s |= 1 << k }
 type Call struct {
 	Caller    intent.Peer // Name is intent.External and ID NoNode when the call came from outside
 	Callee    intent.Peer
-	Operation string
+	Operation Operation
 	External  bool
+}
+
+// Operation is what a call did, kept in parts (such as "a.Svc", "/", "Get") so that nothing is built
+// until a span shows it.
+type Operation struct {
+	Name, Sep, Detail string
+	// Structured is false when the operation is only the span's name.
+	Structured bool
+}
+
+// Op makes an unstructured operation from a name.
+func Op(name string) Operation { return Operation{Name: name} }
+
+func (o Operation) String() string {
+	if o.Sep == "" && o.Detail == "" {
+		return o.Name
+	}
+	return o.Name + o.Sep + o.Detail
 }
 
 // Verdict is the judgement of one call.
@@ -113,7 +131,7 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	switch {
 	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
 		v.Kinds.add(UndeclaredDependency)
-	case dep != nil && !dep.AllowsOperation(c.Operation):
+	case dep != nil && !dep.AllowsOperation(c.Operation.Name, c.Operation.Sep, c.Operation.Detail):
 		v.Kinds.add(UndeclaredOperation)
 	}
 }

@@ -79,7 +79,7 @@ func TestJudge(t *testing.T) {
 				policy = "drift"
 			}
 			m := compile(t, undeclared, policy)
-			c := &Call{Callee: peer(m, tt.to, tt.toKind), Operation: tt.op, External: tt.external}
+			c := &Call{Callee: peer(m, tt.to, tt.toKind), Operation: Op(tt.op), External: tt.external}
 			if tt.external {
 				c.Caller = intent.Peer{ID: intent.NoNode, Name: intent.External}
 			} else {
@@ -115,7 +115,7 @@ func TestJudge(t *testing.T) {
 
 func TestJudgeConformingAllocatesNothing(t *testing.T) {
 	m := compile(t, "drift", "drift")
-	c := &Call{Caller: peer(m, "api", intent.KindService), Callee: peer(m, "billing", intent.KindService), Operation: "Billing/GetInvoice"}
+	c := &Call{Caller: peer(m, "api", intent.KindService), Callee: peer(m, "billing", intent.KindService), Operation: Operation{Name: "Billing", Sep: "/", Detail: "GetInvoice", Structured: true}}
 	if n := testing.AllocsPerRun(100, func() { _ = Judge(m, c) }); n != 0 {
 		t.Fatalf("%v allocations per conforming call", n)
 	}

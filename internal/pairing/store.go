@@ -6,6 +6,8 @@ package pairing
 import (
 	"sync"
 	"time"
+
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
 // Key identifies a call: the trace, and the span id of the client span (the server span's parent).
@@ -28,11 +30,10 @@ const (
 // does not mix two models.
 type Entry struct {
 	State        State
-	OpStructured bool
 	PeerKind     uint8
 	Service      string // the waiting span's own service
 	Peer         string // PendingClient: the unmodelled peer its attributes name, "" if none
-	Operation    string
+	Operation    judge.Operation
 	expires      int64
 	seq          uint64
 }

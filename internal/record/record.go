@@ -1,5 +1,6 @@
 // Package record counts judged calls into the drift metrics, with label values bounded in length
-// and in number, and keeps the set of observed edges.
+// and in number. Counting a call is a map lookup on integer keys and an atomic add; the values reach
+// the MeterProvider through observable instruments, at collection time.
 package record
 
 import (
@@ -33,102 +34,108 @@ const (
 // Limits bound the series the recorder creates.
 type Limits struct {
 	MaxOtherNames int // distinct names outside the model that get their own label value
-	MaxEdges      int // distinct (caller, callee, status) tracked for drift.edges
+	MaxSeries     int // series of all counters together; beyond, calls are counted under Other
 }
 
 // DefaultLimits are the limits used when none are configured.
-var DefaultLimits = Limits{MaxOtherNames: 200, MaxEdges: 100_000}
+var DefaultLimits = Limits{MaxOtherNames: 200, MaxSeries: 100_000}
 
-// Instruments are the counters the recorder writes to.
-type Instruments struct {
-	Calls      metric.Int64Counter
-	Violations metric.Int64Counter
-	Unresolved metric.Int64Counter
-	Malformed  metric.Int64Counter
-	Reloads    metric.Int64Counter
-}
+// Which counter a series belongs to.
+type counter uint8
 
-// Recorder is safe for concurrent use.
-type Recorder struct {
-	inst   Instruments
-	limits Limits
-
-	mu        sync.Mutex
-	others    map[string]struct{} // names outside the model that were given a label value
-	edges     map[edge]struct{}
-	series    map[series][]metric.AddOption // cached attribute sets
-	edgeCount [2]atomic.Int64               // by status: conforming, drift
-}
-
-type edge struct {
-	caller, callee string
-	drift          bool
-}
-
-type series struct {
-	counter        uint8 // which counter the set is for
-	caller, callee string
-	drift          bool
-	kind           judge.Kind
-	reason         string
-}
-
-// Which counter a cached attribute set is for.
 const (
-	counterCalls uint8 = iota
+	counterCalls counter = iota
 	counterViolations
 	counterUnresolved
 	counterMalformed
 )
 
-const maxCachedSeries = 8192
+// conforming is the kind byte of a conforming call's series.
+const conforming = uint8(judge.NumKinds)
 
-// New returns a recorder writing to inst.
-func New(inst Instruments, limits Limits) *Recorder {
-	return &Recorder{
-		inst: inst, limits: limits,
-		others: map[string]struct{}{}, edges: map[edge]struct{}{}, series: map[series][]metric.AddOption{},
+type seriesKey struct {
+	counter        counter
+	kind           uint8 // judge.Kind, or conforming; the reason for malformed spans
+	caller, callee label
+}
+
+type series struct {
+	value atomic.Int64
+	gen   atomic.Uint64 // the model generation that last counted it, for drift.edges
+	attrs attribute.Set
+}
+
+const numShards = 16
+
+type shard struct {
+	mu sync.Mutex
+	m  map[seriesKey]*series
+}
+
+// Recorder is safe for concurrent use.
+type Recorder struct {
+	labels  *labels
+	limits  Limits
+	shards  [numShards]shard
+	count   atomic.Int64 // series in all shards
+	gen     atomic.Uint64
+	reloads metric.Int64Counter
+}
+
+// Malformed-span reasons, as label values.
+const (
+	ReasonNoServiceName = "no_service_name"
+	ReasonBadIDs        = "bad_ids"
+)
+
+var reasons = []string{ReasonNoServiceName, ReasonBadIDs}
+
+// New returns a recorder; reloads counts intent reloads.
+func New(limits Limits, reloads metric.Int64Counter) *Recorder {
+	r := &Recorder{labels: newLabels(limits.MaxOtherNames), limits: limits, reloads: reloads}
+	for i := range r.shards {
+		r.shards[i].m = map[seriesKey]*series{}
 	}
+	return r
+}
+
+// Bind prepares the recording of calls judged against m, and starts a new generation of drift.edges.
+func (r *Recorder) Bind(m *intent.Compiled) *Binding {
+	b := &Binding{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1)}
+	for id := range b.nodes {
+		b.nodes[id] = r.labels.model(m.Node(intent.NodeID(id)).Name)
+	}
+	return b
 }
 
 // Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
 // kind in drift.violations.
-func (r *Recorder) Call(ctx context.Context, c *judge.Call, v judge.Verdict) {
-	r.mu.Lock()
-	caller, callee := r.label(c.Caller), r.label(c.Callee)
-	drift := v.Drift()
-	kind := v.Kind()
-	opts := r.options(series{counter: counterCalls, caller: caller, callee: callee, drift: drift, kind: kind})
-	r.observeEdge(edge{caller, callee, drift})
-	var violations [judge.NumKinds][]metric.AddOption
-	n := 0
+func (r *Recorder) Call(b *Binding, c *judge.Call, v judge.Verdict) {
+	caller, callee := b.peer(r.labels, c.Caller), b.peer(r.labels, c.Callee)
+	if !v.Drift() {
+		r.add(b.gen, seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee})
+		return
+	}
+	r.add(b.gen, seriesKey{counter: counterCalls, kind: uint8(v.Kind()), caller: caller, callee: callee})
 	for k := judge.Kind(0); k < judge.NumKinds; k++ {
 		if v.Kinds.Has(k) {
-			violations[n] = r.options(series{counter: counterViolations, caller: caller, callee: callee, kind: k})
-			n++
+			r.add(0, seriesKey{counter: counterViolations, kind: uint8(k), caller: caller, callee: callee})
 		}
-	}
-	r.mu.Unlock()
-	r.inst.Calls.Add(ctx, 1, opts...)
-	for _, o := range violations[:n] {
-		r.inst.Violations.Add(ctx, 1, o...)
 	}
 }
 
 // Unresolved counts a call whose callee nothing names.
-func (r *Recorder) Unresolved(ctx context.Context, caller string) {
-	r.mu.Lock()
-	opts := r.options(series{counter: counterUnresolved, caller: r.labelName(caller, false)})
-	r.mu.Unlock()
-	r.inst.Unresolved.Add(ctx, 1, opts...)
+func (r *Recorder) Unresolved(caller string) {
+	r.add(0, seriesKey{counter: counterUnresolved, caller: r.labels.other(caller)})
 }
 
 // Malformed counts a span that could not be read as a call.
-func (r *Recorder) Malformed(ctx context.Context, reason string) {
-	r.mu.Lock()
-	opts := r.options(series{counter: counterMalformed, reason: reason})
-	r.mu.Unlock()
-	r.inst.Malformed.Add(ctx, 1, opts...)
+func (r *Recorder) Malformed(reason string) {
+	var i uint8
+	for i < uint8(len(reasons)-1) && reasons[i] != reason {
+		i++
+	}
+	r.add(0, seriesKey{counter: counterMalformed, kind: i})
 }
 
 // Reload counts a reload of the intent file.
@@ -137,79 +144,108 @@ func (r *Recorder) Reload(ctx context.Context, ok bool) {
 	if !ok {
 		result = ResultFailed
 	}
-	r.inst.Reloads.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrResult, result)))
+	r.reloads.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrResult, result)))
 }
 
-// ResetEdges forgets the observed edges: after a new model, verdicts may differ.
-func (r *Recorder) ResetEdges() {
-	r.mu.Lock()
-	clear(r.edges)
-	r.edgeCount[0].Store(0)
-	r.edgeCount[1].Store(0)
-	r.mu.Unlock()
-}
-
-// Edges returns the number of distinct observed edges that conformed and that drifted.
-func (r *Recorder) Edges() (conforming, drifting int64) {
-	return r.edgeCount[0].Load(), r.edgeCount[1].Load()
-}
-
-func (r *Recorder) observeEdge(e edge) {
-	if _, ok := r.edges[e]; ok || len(r.edges) >= r.limits.MaxEdges {
-		return
-	}
-	r.edges[e] = struct{}{}
-	if e.drift {
-		r.edgeCount[1].Add(1)
-	} else {
-		r.edgeCount[0].Add(1)
+func (r *Recorder) add(gen uint64, k seriesKey) {
+	s := r.series(k)
+	s.value.Add(1)
+	if gen != 0 && s.gen.Load() != gen {
+		s.gen.Store(gen)
 	}
 }
 
-// label returns the label value for a peer: names of the model as they are, others bounded.
-func (r *Recorder) label(p intent.Peer) string {
-	return r.labelName(p.Name, p.ID != intent.NoNode || p.Name == intent.External)
+func (r *Recorder) shardOf(k seriesKey) *shard {
+	h := uint64(k.caller)*0x9E3779B97F4A7C15 ^ uint64(k.callee)*0xC2B2AE3D27D4EB4F ^ uint64(k.kind)<<8 ^ uint64(k.counter)
+	return &r.shards[(h>>32)%numShards]
 }
 
-func (r *Recorder) labelName(name string, modelled bool) string {
-	if modelled {
-		return name
+// series finds or creates the series of k. Past MaxSeries, new series fold into the one whose
+// caller and callee are Other.
+func (r *Recorder) series(k seriesKey) *series {
+	sh := r.shardOf(k)
+	sh.mu.Lock()
+	s, ok := sh.m[k]
+	sh.mu.Unlock()
+	if ok {
+		return s
 	}
-	if _, ok := r.others[name]; ok {
-		return name
+	if r.count.Load() >= int64(r.limits.MaxSeries) && (k.caller != labelOther || k.callee != labelOther) {
+		k.caller, k.callee = labelOther, labelOther
+		return r.series(k)
 	}
-	if len(r.others) >= r.limits.MaxOtherNames {
-		return Other
+	s = &series{attrs: r.attributes(k)}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if existing, ok := sh.m[k]; ok {
+		return existing
 	}
-	r.others[name] = struct{}{}
-	return name
+	sh.m[k] = s
+	r.count.Add(1)
+	return s
 }
 
-func (r *Recorder) options(s series) []metric.AddOption {
-	if o, ok := r.series[s]; ok {
-		return o
-	}
-	o := []metric.AddOption{metric.WithAttributeSet(s.attributes())}
-	if len(r.series) < maxCachedSeries {
-		r.series[s] = o
-	}
-	return o
-}
-
-func (s series) attributes() attribute.Set {
-	switch s.counter {
+func (r *Recorder) attributes(k seriesKey) attribute.Set {
+	caller, callee := attribute.String(AttrCaller, r.labels.name(k.caller)), attribute.String(AttrCallee, r.labels.name(k.callee))
+	switch k.counter {
 	case counterCalls:
-		if !s.drift {
-			return attribute.NewSet(attribute.String(AttrCaller, s.caller), attribute.String(AttrCallee, s.callee),
-				attribute.String(AttrStatus, StatusOK))
+		if k.kind == conforming {
+			return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusOK))
 		}
-		return attribute.NewSet(attribute.String(AttrCaller, s.caller), attribute.String(AttrCallee, s.callee),
-			attribute.String(AttrStatus, StatusDrift), attribute.String(AttrKind, s.kind.String()))
+		return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusDrift),
+			attribute.String(AttrKind, judge.Kind(k.kind).String()))
 	case counterViolations:
-		return attribute.NewSet(attribute.String(AttrCaller, s.caller), attribute.String(AttrCallee, s.callee),
-			attribute.String(AttrKind, s.kind.String()))
+		return attribute.NewSet(caller, callee, attribute.String(AttrKind, judge.Kind(k.kind).String()))
 	case counterUnresolved:
-		return attribute.NewSet(attribute.String(AttrCaller, s.caller))
+		return attribute.NewSet(caller)
 	}
-	return attribute.NewSet(attribute.String(AttrReason, s.reason))
+	return attribute.NewSet(attribute.String(AttrReason, reasons[k.kind]))
+}
+
+// each calls fn for every series of counter c.
+func (r *Recorder) each(c counter, fn func(seriesKey, *series)) {
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for k, s := range sh.m {
+			if k.counter == c {
+				fn(k, s)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// Observe reports the counters' values: calls, violations, unresolved and malformed, in that order
+// of the observers given.
+func (r *Recorder) Observe(calls, violations, unresolved, malformed metric.Int64Observer) {
+	for c, o := range []metric.Int64Observer{calls, violations, unresolved, malformed} {
+		if o == nil {
+			continue
+		}
+		r.each(counter(c), func(_ seriesKey, s *series) { o.Observe(s.value.Load(), metric.WithAttributeSet(s.attrs)) })
+	}
+}
+
+// Edges returns the number of distinct edges that conformed and that drifted under the current model.
+func (r *Recorder) Edges() (conformingEdges, driftingEdges int64) {
+	type edge struct {
+		caller, callee label
+		drift          bool
+	}
+	gen := r.gen.Load()
+	seen := map[edge]bool{}
+	r.each(counterCalls, func(k seriesKey, s *series) {
+		if s.gen.Load() == gen {
+			seen[edge{k.caller, k.callee, k.kind != conforming}] = true
+		}
+	})
+	for e := range seen {
+		if e.drift {
+			driftingEdges++
+		} else {
+			conformingEdges++
+		}
+	}
+	return conformingEdges, driftingEdges
 }

@@ -1,80 +1,138 @@
 package record
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-func newRecorder(t *testing.T, limits Limits) (*Recorder, *metric.ManualReader) {
-	reader := metric.NewManualReader()
-	meter := metric.NewMeterProvider(metric.WithReader(reader)).Meter("test")
-	calls, _ := meter.Int64Counter("drift.calls")
-	viol, _ := meter.Int64Counter("drift.violations")
-	unres, _ := meter.Int64Counter("drift.unresolved")
-	mal, _ := meter.Int64Counter("drift.spans.malformed")
-	rel, _ := meter.Int64Counter("drift.intent.reloads")
-	return New(Instruments{Calls: calls, Violations: viol, Unresolved: unres, Malformed: mal, Reloads: rel}, limits), reader
+// observer collects what Observe reports.
+type observer struct {
+	embedded.Int64Observer
+	points []point
 }
 
-func points(t *testing.T, reader *metric.ManualReader, name string) []metricdata.DataPoint[int64] {
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
+type point struct {
+	value int64
+	attrs attribute.Set
+}
+
+func (o *observer) Observe(v int64, opts ...metric.ObserveOption) {
+	cfg := metric.NewObserveConfig(opts)
+	o.points = append(o.points, point{v, cfg.Attributes()})
+}
+
+func (o *observer) sum(key, value string) (total int64) {
+	for _, p := range o.points {
+		if v, ok := p.attrs.Value(attribute.Key(key)); value == "" || ok && v.AsString() == value {
+			total += p.value
+		}
+	}
+	return total
+}
+
+func newRecorder(t *testing.T, limits Limits) (*Recorder, *Binding) {
+	m, err := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  frontend: {depends_on: [cart]}\n  cart: {}\n"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name == name {
-				return m.Data.(metricdata.Sum[int64]).DataPoints
-			}
-		}
-	}
-	return nil
+	counter, _ := noop.NewMeterProvider().Meter("").Int64Counter("reloads")
+	r := New(limits, counter)
+	return r, r.Bind(m)
 }
 
-// TestSeriesBounded: a flood of distinct names outside the model folds into one label value, and the
-// edge set stops growing at its limit.
+func calls(r *Recorder) *observer {
+	o := &observer{}
+	r.Observe(o, nil, nil, nil)
+	return o
+}
+
+// TestSeriesBounded: a flood of distinct names outside the model folds into one label value.
 func TestSeriesBounded(t *testing.T) {
-	r, reader := newRecorder(t, Limits{MaxOtherNames: 10, MaxEdges: 50})
-	caller := intent.Peer{ID: 0, Name: "frontend"}
+	r, b := newRecorder(t, Limits{MaxOtherNames: 10, MaxSeries: 1000})
 	v := judge.Verdict{Kinds: 1 << judge.UndeclaredDependency}
 	for i := 0; i < 100_000; i++ {
-		c := &judge.Call{Caller: caller, Callee: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("peer-%d", i)}}
-		r.Call(context.Background(), c, v)
+		c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("peer-%d", i)}}
+		r.Call(b, c, v)
 	}
-	pts := points(t, reader, "drift.calls")
-	if len(pts) != 11 {
-		t.Fatalf("%d series, want 10 names and %s", len(pts), Other)
+	o := calls(r)
+	if len(o.points) != 11 {
+		t.Fatalf("%d series, want 10 names and %s", len(o.points), Other)
 	}
-	var other int64
-	for _, p := range pts {
-		if v, _ := p.Attributes.Value(AttrCallee); v.AsString() == Other {
-			other = p.Value
-		}
-	}
-	if other != 100_000-10 {
-		t.Errorf("%s counted %d", Other, other)
+	if n := o.sum(AttrCallee, Other); n != 100_000-10 {
+		t.Errorf("%s counted %d", Other, n)
 	}
 	if ok, drift := r.Edges(); ok != 0 || drift != 11 {
 		t.Errorf("edges %d/%d", ok, drift)
 	}
-	if len(r.others) != 10 || len(r.series) > maxCachedSeries {
-		t.Errorf("state grew: %d names, %d cached series", len(r.others), len(r.series))
+}
+
+// TestSeriesLimit: past MaxSeries, new series fold into the Other/Other series.
+func TestSeriesLimit(t *testing.T) {
+	r, b := newRecorder(t, Limits{MaxOtherNames: 1000, MaxSeries: 20})
+	for i := 0; i < 500; i++ {
+		r.Call(b, &judge.Call{Caller: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("svc-%d", i)}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
+	}
+	o := calls(r)
+	if r.count.Load() > 21 || o.sum("", "") != 500 {
+		t.Fatalf("%d series, %d calls", r.count.Load(), o.sum("", ""))
 	}
 }
 
-func TestModelNamesAreNotLimited(t *testing.T) {
-	r, reader := newRecorder(t, Limits{MaxOtherNames: 0, MaxEdges: 10})
-	c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "a"}, Callee: intent.Peer{ID: 1, Name: "b"}}
-	r.Call(context.Background(), c, judge.Verdict{})
-	pts := points(t, reader, "drift.calls")
-	if v, _ := pts[0].Attributes.Value(AttrCallee); len(pts) != 1 || v.AsString() != "b" {
-		t.Fatalf("%+v", pts)
+func TestCountsAndKinds(t *testing.T) {
+	r, b := newRecorder(t, DefaultLimits)
+	fe, cart := intent.Peer{ID: 0, Name: "frontend"}, intent.Peer{ID: 1, Name: "cart"}
+	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, judge.Verdict{})
+	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, judge.Verdict{})
+	r.Call(b, &judge.Call{Caller: cart, Callee: fe}, judge.Verdict{Kinds: 1<<judge.ForbiddenDependency | 1<<judge.UndeclaredDependency})
+	r.Unresolved("frontend")
+	r.Malformed(ReasonBadIDs)
+	c, v, u, m := &observer{}, &observer{}, &observer{}, &observer{}
+	r.Observe(c, v, u, m)
+	if c.sum(AttrStatus, StatusOK) != 2 || c.sum(AttrKind, "forbidden_dependency") != 1 || c.sum("", "") != 3 {
+		t.Errorf("calls %+v", c.points)
+	}
+	if v.sum(AttrKind, "undeclared_dependency") != 1 || v.sum("", "") != 2 {
+		t.Errorf("violations %+v", v.points)
+	}
+	if u.sum(AttrCaller, "frontend") != 1 || m.sum(AttrReason, ReasonBadIDs) != 1 {
+		t.Errorf("unresolved %+v, malformed %+v", u.points, m.points)
+	}
+	if ok, drift := r.Edges(); ok != 1 || drift != 1 {
+		t.Errorf("edges %d/%d", ok, drift)
+	}
+}
+
+// TestEdgesFollowTheModel: after a new model, drift.edges counts what was seen under it only.
+func TestEdgesFollowTheModel(t *testing.T) {
+	r, b := newRecorder(t, DefaultLimits)
+	r.Call(b, &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
+	m, _ := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  cart: {}\n  frontend: {}\n"))
+	b2 := r.Bind(m)
+	if ok, drift := r.Edges(); ok != 0 || drift != 0 {
+		t.Fatalf("edges %d/%d after a new model", ok, drift)
+	}
+	r.Call(b2, &judge.Call{Caller: intent.Peer{ID: 1, Name: "frontend"}, Callee: intent.Peer{ID: 0, Name: "cart"}}, judge.Verdict{Kinds: 1 << judge.UndeclaredDependency})
+	if ok, drift := r.Edges(); ok != 0 || drift != 1 {
+		t.Fatalf("edges %d/%d", ok, drift)
+	}
+	if n := calls(r).sum(AttrCaller, "frontend"); n != 2 {
+		t.Fatalf("the label ids of both models name frontend: %d", n)
+	}
+}
+
+func TestConformingCallAllocatesNothing(t *testing.T) {
+	r, b := newRecorder(t, DefaultLimits)
+	c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}
+	r.Call(b, c, judge.Verdict{})
+	if n := testing.AllocsPerRun(100, func() { r.Call(b, c, judge.Verdict{}) }); n != 0 {
+		t.Fatalf("%v allocations", n)
 	}
 }

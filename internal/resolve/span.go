@@ -4,16 +4,13 @@ package resolve
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
-
-// MaxNameLen bounds a name taken from span data.
-const MaxNameLen = 256
 
 // Role is what a span says about a call.
 type Role uint8
@@ -34,11 +31,10 @@ func RoleOf(span ptrace.Span) Role {
 	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
 		return Incoming
 	}
-	attrs := span.Attributes()
-	for _, k := range [...]string{"db.system.name", "db.system", "messaging.system"} {
-		if _, ok := attrs.Get(k); ok {
-			return Outgoing
-		}
+	var a attrs
+	a.scan(span.Attributes())
+	if a.v[dbSystemName] != "" || a.v[dbSystem] != "" || a.v[messagingSystem] != "" {
+		return Outgoing
 	}
 	return NoCall
 }
@@ -59,28 +55,122 @@ func (a Attrs) Get(key string) (string, bool) {
 	return v.AsString(), true
 }
 
-// first returns the first of keys present as a non-empty string.
-func first(attrs pcommon.Map, keys ...string) string {
-	for _, k := range keys {
-		if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
-			return v.Str()
-		}
+// The attributes resolution reads, old and new semantic-convention names.
+const (
+	servicePeerName = iota
+	peerService
+	serverAddress
+	netPeerName
+	urlFull
+	httpURL
+	rpcService
+	rpcMethod
+	httpRoute
+	urlPath
+	httpTarget
+	httpRequestMethod
+	httpMethod
+	dbSystemName
+	dbSystem
+	dbOperationName
+	dbOperation
+	messagingSystem
+	messagingDestinationName
+	messagingDestination
+	messagingOperationName
+	messagingOperationType
+	messagingOperation
+	numAttrs
+)
+
+func attrIndex(key string) int {
+	switch key {
+	case "service.peer.name":
+		return servicePeerName
+	case "peer.service":
+		return peerService
+	case "server.address":
+		return serverAddress
+	case "net.peer.name":
+		return netPeerName
+	case "url.full":
+		return urlFull
+	case "http.url":
+		return httpURL
+	case "rpc.service":
+		return rpcService
+	case "rpc.method":
+		return rpcMethod
+	case "http.route":
+		return httpRoute
+	case "url.path":
+		return urlPath
+	case "http.target":
+		return httpTarget
+	case "http.request.method":
+		return httpRequestMethod
+	case "http.method":
+		return httpMethod
+	case "db.system.name":
+		return dbSystemName
+	case "db.system":
+		return dbSystem
+	case "db.operation.name":
+		return dbOperationName
+	case "db.operation":
+		return dbOperation
+	case "messaging.system":
+		return messagingSystem
+	case "messaging.destination.name":
+		return messagingDestinationName
+	case "messaging.destination":
+		return messagingDestination
+	case "messaging.operation.name":
+		return messagingOperationName
+	case "messaging.operation.type":
+		return messagingOperationType
+	case "messaging.operation":
+		return messagingOperation
 	}
-	return ""
+	return -1
 }
 
-func port(attrs pcommon.Map, keys ...string) int64 {
-	for _, k := range keys {
-		if v, ok := attrs.Get(k); ok {
-			switch v.Type() {
-			case pcommon.ValueTypeInt:
-				return v.Int()
-			case pcommon.ValueTypeStr:
-				return parsePort(v.Str())
+// attrs holds the attributes resolution reads, found in one pass over a span's attributes.
+type attrs struct {
+	v                       [numAttrs]string
+	serverPort, netPeerPort int64
+}
+
+func (a *attrs) scan(m pcommon.Map) {
+	for k, v := range m.All() {
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			if i := attrIndex(k); i >= 0 {
+				a.v[i] = v.Str()
+			} else if k == "server.port" {
+				a.serverPort = parsePort(v.Str())
+			} else if k == "net.peer.port" {
+				a.netPeerPort = parsePort(v.Str())
+			}
+		case pcommon.ValueTypeInt:
+			switch k {
+			case "server.port":
+				a.serverPort = v.Int()
+			case "net.peer.port":
+				a.netPeerPort = v.Int()
 			}
 		}
 	}
-	return 0
+}
+
+// first returns the first non-empty of the attributes at indexes.
+func (a *attrs) first(indexes ...int) string {
+	for _, i := range indexes {
+		if a.v[i] != "" {
+			return a.v[i]
+		}
+	}
+	return ""
 }
 
 func parsePort(s string) int64 {
@@ -122,125 +212,8 @@ func urlHost(u string) (string, int64) {
 	return rest, 0
 }
 
-// Target is the callee of an outgoing span as its attributes name it.
-type Target struct {
-	ID       intent.NodeID // the node of the model they name, or NoNode
-	Fallback string        // otherwise, the name of the unmodelled peer; "" when nothing names it
-	Kind     intent.Kind   // what the attributes suggest the peer is
-}
-
-// Callee names the callee of an outgoing span from its attributes, in the design's order: peer service,
-// then aliases against addresses, then resource matchers.
-func Callee(m *intent.Compiled, attrs pcommon.Map) Target {
-	t := Target{ID: intent.NoNode, Kind: peerKind(attrs)}
-	peer := first(attrs, "service.peer.name", "peer.service")
-	if peer != "" {
-		if t.ID = m.Lookup(peer); t.ID != intent.NoNode {
-			return t
-		}
-	}
-	addr := first(attrs, "server.address")
-	if addr != "" {
-		if t.ID = m.LookupAddr(addr, port(attrs, "server.port")); t.ID != intent.NoNode {
-			return t
-		}
-	}
-	netPeer := first(attrs, "net.peer.name")
-	if netPeer != "" {
-		if t.ID = m.LookupAddr(netPeer, port(attrs, "net.peer.port")); t.ID != intent.NoNode {
-			return t
-		}
-	}
-	urlHostName := ""
-	if u := first(attrs, "url.full", "http.url"); u != "" {
-		h, p := urlHost(u)
-		urlHostName = h
-		if h != "" {
-			if t.ID = m.LookupAddr(h, p); t.ID != intent.NoNode {
-				return t
-			}
-		}
-	}
-	if rpc := first(attrs, "rpc.service"); rpc != "" {
-		if t.ID = m.Lookup(rpc); t.ID != intent.NoNode {
-			return t
-		}
-	}
-	if t.ID = intent.MatchResource(m, Attrs{attrs}); t.ID != intent.NoNode {
-		return t
-	}
-	t.Fallback = firstNonEmpty(peer,
-		first(attrs, "db.system.name", "db.system"),
-		first(attrs, "messaging.destination.name", "messaging.destination"),
-		addr, netPeer, urlHostName)
-	return t
-}
-
-func peerKind(attrs pcommon.Map) intent.Kind {
-	if first(attrs, "db.system.name", "db.system") != "" {
-		return intent.KindDatabase
-	}
-	if first(attrs, "messaging.system") != "" {
-		return intent.KindMessaging
-	}
-	return intent.KindUnknown
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// Operation names what a span did: rpc service/method, HTTP method and route, database operation,
-// messaging operation and destination, else the span name. structured is false for the span name.
-func Operation(span ptrace.Span) (op string, structured bool) {
-	attrs := span.Attributes()
-	if svc, method := first(attrs, "rpc.service"), first(attrs, "rpc.method"); svc != "" && method != "" {
-		return svc + "/" + method, true
-	}
-	if route := httpRoute(attrs); route != "" {
-		if method := first(attrs, "http.request.method", "http.method"); method != "" {
-			return method + " " + route, true
-		}
-		return route, true
-	}
-	if op := first(attrs, "db.operation.name", "db.operation"); op != "" {
-		return op, true
-	}
-	if op := first(attrs, "messaging.operation.name", "messaging.operation.type", "messaging.operation"); op != "" {
-		if dest := first(attrs, "messaging.destination.name", "messaging.destination"); dest != "" {
-			return op + " " + dest, true
-		}
-		return op, true
-	}
-	return span.Name(), false
-}
-
-// httpRoute is the route of a server span, or the path of a client span's URL (clients know no
-// route): "/cart/{id}" on the server is "/cart/42" on the client, which an operation glob can match.
-func httpRoute(attrs pcommon.Map) string {
-	if route := first(attrs, "http.route"); route != "" {
-		return route
-	}
-	if path := first(attrs, "url.path"); path != "" {
-		return path
-	}
-	if u := first(attrs, "url.full", "http.url"); u != "" {
-		return urlPath(u)
-	}
-	if target := first(attrs, "http.target"); target != "" {
-		path, _, _ := strings.Cut(target, "?")
-		return path
-	}
-	return ""
-}
-
 // urlPath returns the path of an absolute URL, without query or fragment ("/" when it has none).
-func urlPath(u string) string {
+func urlPathOf(u string) string {
 	i := strings.Index(u, "://")
 	if i < 0 {
 		return ""
@@ -257,17 +230,126 @@ func urlPath(u string) string {
 	return path
 }
 
-// Clean bounds a name taken from span data in length and makes it valid UTF-8.
-func Clean(s string) string {
-	if len(s) > MaxNameLen {
-		cut := MaxNameLen
-		for cut > 0 && !utf8.RuneStart(s[cut]) { // cut on a rune boundary
-			cut--
+// Target is the callee of an outgoing span as its attributes name it.
+type Target struct {
+	ID       intent.NodeID // the node of the model they name, or NoNode
+	Fallback string        // otherwise, the name of the unmodelled peer; "" when nothing names it
+	Kind     intent.Kind   // what the attributes suggest the peer is
+}
+
+// callee names the callee of an outgoing span from its attributes, in the design's order: peer
+// service, then aliases against addresses, then resource matchers.
+func (a *attrs) callee(m *intent.Compiled, span pcommon.Map) Target {
+	t := Target{ID: intent.NoNode, Kind: a.peerKind()}
+	peer := a.first(servicePeerName, peerService)
+	if peer != "" {
+		if t.ID = m.Lookup(peer); t.ID != intent.NoNode {
+			return t
 		}
-		s = s[:cut]
 	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	if addr := a.v[serverAddress]; addr != "" {
+		if t.ID = m.LookupAddr(addr, a.serverPort); t.ID != intent.NoNode {
+			return t
+		}
 	}
-	return s
+	if name := a.v[netPeerName]; name != "" {
+		if t.ID = m.LookupAddr(name, a.netPeerPort); t.ID != intent.NoNode {
+			return t
+		}
+	}
+	host := ""
+	if u := a.first(urlFull, httpURL); u != "" {
+		var port int64
+		host, port = urlHost(u)
+		if host != "" {
+			if t.ID = m.LookupAddr(host, port); t.ID != intent.NoNode {
+				return t
+			}
+		}
+	}
+	if rpc := a.v[rpcService]; rpc != "" {
+		if t.ID = m.Lookup(rpc); t.ID != intent.NoNode {
+			return t
+		}
+	}
+	if t.ID = intent.MatchResource(m, Attrs{span}); t.ID != intent.NoNode {
+		return t
+	}
+	t.Fallback = firstNonEmpty(peer, a.first(dbSystemName, dbSystem), a.first(messagingDestinationName, messagingDestination),
+		a.v[serverAddress], a.v[netPeerName], host)
+	return t
+}
+
+// Callee names the callee of an outgoing span from its attributes.
+func Callee(m *intent.Compiled, span ptrace.Span) Target {
+	var a attrs
+	a.scan(span.Attributes())
+	return a.callee(m, span.Attributes())
+}
+
+func (a *attrs) peerKind() intent.Kind {
+	switch {
+	case a.v[dbSystemName] != "" || a.v[dbSystem] != "":
+		return intent.KindDatabase
+	case a.v[messagingSystem] != "":
+		return intent.KindMessaging
+	}
+	return intent.KindUnknown
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// operation names what a span did: rpc service/method; HTTP method and route (or, on a client,
+// which knows no route, the path of its URL); database operation; messaging operation and
+// destination; else the span name.
+func (a *attrs) operation(spanName string) judge.Operation {
+	if svc, method := a.v[rpcService], a.v[rpcMethod]; svc != "" && method != "" {
+		return judge.Operation{Name: svc, Sep: "/", Detail: method, Structured: true}
+	}
+	if route := a.route(); route != "" {
+		if method := a.first(httpRequestMethod, httpMethod); method != "" {
+			return judge.Operation{Name: method, Sep: " ", Detail: route, Structured: true}
+		}
+		return judge.Operation{Name: route, Structured: true}
+	}
+	if op := a.first(dbOperationName, dbOperation); op != "" {
+		return judge.Operation{Name: op, Structured: true}
+	}
+	if op := a.first(messagingOperationName, messagingOperationType, messagingOperation); op != "" {
+		if dest := a.first(messagingDestinationName, messagingDestination); dest != "" {
+			return judge.Operation{Name: op, Sep: " ", Detail: dest, Structured: true}
+		}
+		return judge.Operation{Name: op, Structured: true}
+	}
+	return judge.Op(spanName)
+}
+
+// Operation names what a span did.
+func Operation(span ptrace.Span) judge.Operation {
+	var a attrs
+	a.scan(span.Attributes())
+	return a.operation(span.Name())
+}
+
+// route is the route of a server span, or the path of a client span's URL: "/cart/{id}" on the
+// server is "/cart/42" on the client, which an operation glob can match.
+func (a *attrs) route() string {
+	if r := a.first(httpRoute, urlPath); r != "" {
+		return r
+	}
+	if u := a.first(urlFull, httpURL); u != "" {
+		return urlPathOf(u)
+	}
+	if target := a.v[httpTarget]; target != "" {
+		path, _, _ := strings.Cut(target, "?")
+		return path
+	}
+	return ""
 }

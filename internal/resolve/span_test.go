@@ -1,9 +1,7 @@
 package resolve
 
 import (
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -51,9 +49,9 @@ func TestOperation(t *testing.T) {
 		s := ptrace.NewSpan()
 		s.SetName("span-name")
 		_ = s.Attributes().FromRaw(tt.attrs)
-		op, structured := Operation(s)
-		if op != tt.want || structured != tt.structured {
-			t.Errorf("%s: %q %v", tt.name, op, structured)
+		op := Operation(s)
+		if op.String() != tt.want || op.Structured != tt.structured {
+			t.Errorf("%s: %+v", tt.name, op)
 		}
 	}
 }
@@ -78,19 +76,5 @@ func TestRoleOf(t *testing.T) {
 		if got := RoleOf(s); got != tt.want {
 			t.Errorf("%v %v: %v, want %v", tt.kind, tt.attrs, got, tt.want)
 		}
-	}
-}
-
-func TestClean(t *testing.T) {
-	long := strings.Repeat("é", MaxNameLen) // 2 bytes each
-	got := Clean(long)
-	if len(got) > MaxNameLen || !utf8.ValidString(got) || len(got) != MaxNameLen {
-		t.Errorf("cut to %d bytes, valid %v", len(got), utf8.ValidString(got))
-	}
-	if got := Clean("bad\xffname"); got != "bad\uFFFDname" {
-		t.Errorf("invalid UTF-8: %q", got)
-	}
-	if got := Clean("cart"); got != "cart" {
-		t.Errorf("%q", got)
 	}
 }

@@ -29,13 +29,13 @@ type TelemetryBuilder struct {
 	meter               metric.Meter
 	mu                  sync.Mutex
 	registrations       []metric.Registration
-	DriftCalls          metric.Int64Counter
+	DriftCalls          metric.Int64ObservableCounter
 	DriftEdges          metric.Int64ObservableGauge
 	DriftIntentReloads  metric.Int64Counter
 	DriftPairingPending metric.Int64ObservableGauge
-	DriftSpansMalformed metric.Int64Counter
-	DriftUnresolved     metric.Int64Counter
-	DriftViolations     metric.Int64Counter
+	DriftSpansMalformed metric.Int64ObservableCounter
+	DriftUnresolved     metric.Int64ObservableCounter
+	DriftViolations     metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -47,6 +47,26 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterDriftCallsCallback sets callback for observable DriftCalls metric.
+func (builder *TelemetryBuilder) RegisterDriftCallsCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftCalls, cb)
+}
+
+// RegisterDriftSpansMalformedCallback sets callback for observable DriftSpansMalformed metric.
+func (builder *TelemetryBuilder) RegisterDriftSpansMalformedCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftSpansMalformed, cb)
+}
+
+// RegisterDriftUnresolvedCallback sets callback for observable DriftUnresolved metric.
+func (builder *TelemetryBuilder) RegisterDriftUnresolvedCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftUnresolved, cb)
+}
+
+// RegisterDriftViolationsCallback sets callback for observable DriftViolations metric.
+func (builder *TelemetryBuilder) RegisterDriftViolationsCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftViolations, cb)
 }
 
 // RegisterDriftEdgesCallback sets callback for observable DriftEdges metric.
@@ -102,7 +122,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
-	builder.DriftCalls, err = builder.meter.Int64Counter(
+	builder.DriftCalls, err = builder.meter.Int64ObservableCounter(
 		"drift.calls",
 		metric.WithDescription("Calls judged against the intent model, by caller, callee, status and (for drift) the kind the span shows. [Alpha]"),
 		metric.WithUnit("{call}"),
@@ -126,19 +146,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DriftSpansMalformed, err = builder.meter.Int64Counter(
+	builder.DriftSpansMalformed, err = builder.meter.Int64ObservableCounter(
 		"drift.spans.malformed",
 		metric.WithDescription("Spans that could not be read as calls (no service.name, empty ids); passed through untouched. [Alpha]"),
 		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DriftUnresolved, err = builder.meter.Int64Counter(
+	builder.DriftUnresolved, err = builder.meter.Int64ObservableCounter(
 		"drift.unresolved",
 		metric.WithDescription("Calls whose callee nothing could name; counted, not judged. [Alpha]"),
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DriftViolations, err = builder.meter.Int64Counter(
+	builder.DriftViolations, err = builder.meter.Int64ObservableCounter(
 		"drift.violations",
 		metric.WithDescription("Drift kinds that applied to judged calls, every applicable kind counted (a call may break several). [Alpha]"),
 		metric.WithUnit("{violation}"),

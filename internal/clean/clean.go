@@ -1,0 +1,36 @@
+// Package clean bounds the names that come from span data, which nobody vouches for, before they
+// become span attributes, metric labels or stored state.
+package clean
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxLen bounds a name taken from span data, in bytes.
+const MaxLen = 256
+
+// Name cuts s to MaxLen bytes on a rune boundary and replaces invalid UTF-8. It allocates only when
+// s is not valid UTF-8.
+func Name(s string) string {
+	if len(s) > MaxLen {
+		cut := MaxLen
+		for cut > 0 && !utf8.RuneStart(s[cut]) { // cut on a rune boundary
+			cut--
+		}
+		s = s[:cut]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
+
+// Kept is Name for a value that is stored: it does not hold on to a larger value it was cut from.
+func Kept(s string) string {
+	c := Name(s)
+	if len(c) < len(s) {
+		return strings.Clone(c)
+	}
+	return c
+}

@@ -1,0 +1,109 @@
+package record
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// label is the interned id of a label value.
+type label = uint32
+
+// Fixed label ids.
+const (
+	labelOther    label = 0 // the names beyond the limit
+	labelExternal label = 1 // callers outside the traced system
+)
+
+// labels interns label values. Names of a model are always admitted; names from span data only up
+// to a limit, beyond which they share the value Other. Reads take a read lock only.
+type labels struct {
+	mu     sync.RWMutex
+	ids    map[string]label
+	names  []string
+	others int // admitted names that no model declared
+	limit  int
+}
+
+func newLabels(limit int) *labels {
+	l := &labels{ids: map[string]label{}, limit: limit}
+	l.add(Other)
+	l.add(intent.External)
+	return l
+}
+
+func (l *labels) add(name string) label {
+	id := label(len(l.names))
+	l.ids[name] = id
+	l.names = append(l.names, name)
+	return id
+}
+
+// model interns a name of a model.
+func (l *labels) model(name string) label {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id, ok := l.ids[name]; ok {
+		return id
+	}
+	return l.add(name)
+}
+
+// other interns a name from span data, within the limit; the label value is the name cleaned.
+func (l *labels) other(name string) label {
+	id, ok, full := l.lookup(name)
+	if !ok {
+		if c := clean.Name(name); c != name { // a long or invalid name is known by its cleaned form
+			name = c
+			id, ok, full = l.lookup(name)
+		}
+	}
+	if ok {
+		return id
+	}
+	if full {
+		return labelOther
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id, ok := l.ids[name]; ok {
+		return id
+	}
+	if l.others >= l.limit {
+		return labelOther
+	}
+	l.others++
+	return l.add(strings.Clone(name))
+}
+
+func (l *labels) lookup(name string) (id label, ok, full bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	id, ok = l.ids[name]
+	return id, ok, l.others >= l.limit
+}
+
+func (l *labels) name(id label) string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.names[id]
+}
+
+// Binding maps the nodes of one compiled model to their label ids, so that recording a call between
+// nodes of the model hashes no string.
+type Binding struct {
+	nodes []label
+	gen   uint64 // the model's generation, for drift.edges
+}
+
+func (b *Binding) peer(l *labels, p intent.Peer) label {
+	switch {
+	case p.ID != intent.NoNode:
+		return b.nodes[p.ID]
+	case p.Name == intent.External:
+		return labelExternal
+	}
+	return l.other(p.Name)
+}
