@@ -2,6 +2,7 @@ package driftprocessor
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ type harness struct {
 	proc processor.Traces
 	sink *consumertest.TracesSink
 	tel  *componenttest.Telemetry
-	now  time.Time
+	now  atomic.Int64 // unix nanoseconds; the background goroutine reads it
 }
 
 func newHarness(t *testing.T, cfg *Config) *harness {
@@ -84,10 +85,11 @@ func newHarness(t *testing.T, cfg *Config) *harness {
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
-	h := &harness{t: t, sink: new(consumertest.TracesSink), tel: tel, now: time.Unix(1_700_000_000, 0)}
+	h := &harness{t: t, sink: new(consumertest.TracesSink), tel: tel}
+	h.now.Store(time.Unix(1_700_000_000, 0).UnixNano())
 	p, err := newDriftProcessor(set, cfg)
 	require.NoError(t, err)
-	p.now = func() time.Time { return h.now }
+	p.now = func() time.Time { return time.Unix(0, h.now.Load()) }
 	h.p = p
 	proc, err := createTracesWith(context.Background(), set, cfg, h.sink, p)
 	require.NoError(t, err)
@@ -114,7 +116,7 @@ func (h *harness) consume(spans ...sp) {
 
 // expireAll moves the clock past the TTL and expires what waits.
 func (h *harness) expireAll() {
-	h.now = h.now.Add(h.p.cfg.Pairing.TTL + time.Second)
+	h.now.Add(int64(h.p.cfg.Pairing.TTL + time.Second))
 	h.p.expire()
 }
 

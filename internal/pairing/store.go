@@ -29,13 +29,13 @@ const (
 // Entry is one waiting side of a call. Names are stored, not node ids, so that a reload in between
 // does not mix two models.
 type Entry struct {
-	State        State
-	PeerKind     uint8
-	Service      string // the waiting span's own service
-	Peer         string // PendingClient: the unmodelled peer its attributes name, "" if none
-	Operation    judge.Operation
-	expires      int64
-	seq          uint64
+	State     State
+	PeerKind  uint8
+	Service   string // the waiting span's own service
+	Peer      string // PendingClient: the unmodelled peer its attributes name, "" if none
+	Operation judge.Operation
+	expires   int64
+	seq       uint64
 }
 
 type queued struct {
