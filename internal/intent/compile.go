@@ -59,7 +59,7 @@ type Compiled struct {
 	names     map[string]NodeID   // names and port-less aliases
 	addrs     map[hostPort]NodeID // aliases with a port
 	deps      map[uint64]*Dependency
-	resources []resource
+	resources resourceIndex
 	rules     []Rule
 }
 
@@ -70,6 +70,7 @@ type hostPort struct {
 
 type resource struct {
 	id      NodeID
+	order   int // position among the resources, for "the first in file order"
 	matches []attrMatch
 }
 
@@ -122,24 +123,19 @@ type Attributes interface {
 
 // MatchResource returns the first resource, in file order, whose every matcher matches attrs.
 func MatchResource[A Attributes](c *Compiled, attrs A) NodeID {
-	for i := range c.resources {
-		if c.resources[i].matchesAll(attrs) {
-			return c.resources[i].id
-		}
-	}
-	return NoNode
+	return matchIndex(&c.resources, attrs)
 }
 
-func (r *resource) matchesAll(attrs Attributes) bool {
-	for _, m := range r.matches {
-		if !m.matchAny(attrs) {
+func matchesAll[A Attributes](r *resource, attrs A) bool {
+	for i := range r.matches {
+		if !matchAny(&r.matches[i], attrs) {
 			return false
 		}
 	}
 	return true
 }
 
-func (m *attrMatch) matchAny(attrs Attributes) bool {
+func matchAny[A Attributes](m *attrMatch, attrs A) bool {
 	for _, k := range m.keys {
 		if v, ok := attrs.Get(k); ok {
 			return m.glob.match(v)
@@ -290,12 +286,13 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 }
 
 func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
+	var rs []resource
 	for i := range specs {
 		s := &specs[i]
 		if len(s.Match) == 0 {
 			continue
 		}
-		r := resource{id: c.names[s.Name]}
+		r := resource{id: c.names[s.Name], order: len(rs)}
 		for _, ms := range s.Match {
 			g, err := compileGlob(ms.Glob)
 			if err != nil {
@@ -304,6 +301,7 @@ func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
 			}
 			r.matches = append(r.matches, attrMatch{keys: Equivalents(ms.Key), glob: g})
 		}
-		c.resources = append(c.resources, r)
+		rs = append(rs, r)
 	}
+	c.resources = newResourceIndex(rs)
 }

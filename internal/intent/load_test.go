@@ -153,3 +153,49 @@ func TestEquivalents(t *testing.T) {
 		t.Errorf("custom.key: %v", got)
 	}
 }
+
+type mapAttrs map[string]string
+
+func (m mapAttrs) Get(k string) (string, bool) { v, ok := m[k]; return v, ok }
+
+func TestMatchResourceFirstInFileOrder(t *testing.T) {
+	c, err := LoadBytes("r.yaml", []byte(`version: 1
+resources:
+  any-redis: {kind: database, match: {db.system.name: "redis*"}}
+  cache-a: {kind: database, match: {db.system.name: redis, db.namespace: a}}
+  cache-b: {kind: database, match: {db.system.name: redis, db.namespace: b}}
+  orders: {kind: messaging, match: {messaging.destination.name: orders}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		attrs mapAttrs
+		want  string
+	}{
+		{mapAttrs{"db.system.name": "redis", "db.namespace": "b"}, "any-redis"},
+		{mapAttrs{"db.system": "redis", "db.name": "a"}, "any-redis"},
+		{mapAttrs{"messaging.destination": "orders"}, "orders"},
+		{mapAttrs{"db.system.name": "postgresql"}, ""},
+	} {
+		got := ""
+		if id := MatchResource(c, tt.attrs); id != NoNode {
+			got = c.Node(id).Name
+		}
+		if got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.attrs, got, tt.want)
+		}
+	}
+	c2, _ := LoadBytes("r.yaml", []byte(`version: 1
+resources:
+  cache-a: {kind: database, match: {db.system.name: redis, db.namespace: a}}
+  cache-b: {kind: database, match: {db.system.name: redis, db.namespace: b}}
+  any-redis: {kind: database, match: {db.system.name: "redis*"}}
+`))
+	if id := MatchResource(c2, mapAttrs{"db.system.name": "redis", "db.namespace": "b"}); id == NoNode || c2.Node(id).Name != "cache-b" {
+		t.Errorf("indexed by db.namespace: got %v", id)
+	}
+	if id := MatchResource(c2, mapAttrs{"db.system.name": "redis", "db.namespace": "c"}); id == NoNode || c2.Node(id).Name != "any-redis" {
+		t.Errorf("falls through to the glob: got %v", id)
+	}
+}
