@@ -1,0 +1,239 @@
+// Package bench compares the drift processor's per-span cost with contrib's spanmetricsconnector fed
+// the same batches, in the same run. It is a module of its own so that the component's go.mod does
+// not carry contrib.
+package bench
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/driftprocessor/driftprocessor/driftprocessor"
+	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/synth"
+)
+
+// BatchSize is the size of the batches both components are fed.
+const batchSize = 1000
+
+func newDrift(tb testing.TB, intentFile, annotate string) consumer.Traces {
+	f := driftprocessor.NewFactory()
+	cfg := f.CreateDefaultConfig().(*driftprocessor.Config)
+	cfg.IntentFile = intentFile
+	cfg.ReloadInterval = 0
+	cfg.Annotate = annotate
+	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start(tb, p)
+	return p
+}
+
+func newSpanMetrics(tb testing.TB) consumer.Traces {
+	f := spanmetricsconnector.NewFactory()
+	c, err := f.CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(f.Type()), f.CreateDefaultConfig(), consumertest.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start(tb, c)
+	return c
+}
+
+func start(tb testing.TB, c component.Component) {
+	if err := c.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+}
+
+// syntheticSystem is the realistic case: 200 services, 2,000 declared dependencies.
+func syntheticSystem(tb testing.TB, services int) (intentFile string, batches []ptrace.Traces) {
+	sys := synth.New(services, 10, 42)
+	intentFile = filepath.Join(tb.TempDir(), "intent.yaml")
+	if err := os.WriteFile(intentFile, []byte(sys.Intent()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return intentFile, sys.Batches(20, batchSize)
+}
+
+// boutiqueBatches cuts the real Online Boutique minute into shuffled batches of batchSize spans.
+func boutiqueBatches(tb testing.TB) []ptrace.Traces {
+	td, err := capture.Boutique()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	type ref struct {
+		res  pcommon.Resource
+		span ptrace.Span
+	}
+	var all []ref
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
+			spans := rss.At(i).ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				all = append(all, ref{rss.At(i).Resource(), spans.At(k)})
+			}
+		}
+	}
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	var out []ptrace.Traces
+	for len(all) > 0 {
+		n := min(batchSize, len(all))
+		b := ptrace.NewTraces()
+		byRes := map[pcommon.Resource]ptrace.SpanSlice{}
+		for _, r := range all[:n] {
+			ss, ok := byRes[r.res]
+			if !ok {
+				rs := b.ResourceSpans().AppendEmpty()
+				r.res.CopyTo(rs.Resource())
+				ss = rs.ScopeSpans().AppendEmpty().Spans()
+				byRes[r.res] = ss
+			}
+			r.span.CopyTo(ss.AppendEmpty())
+		}
+		out = append(out, b)
+		all = all[n:]
+	}
+	return out
+}
+
+// compare feeds both components the same batches in turn and reports each one's time per span and
+// their ratio. Time is measured per batch, interleaved, so that a noisy neighbour weighs on both.
+func compare(b *testing.B, intentFile string, batches []ptrace.Traces) {
+	ctx := context.Background()
+	drift, spm := newDrift(b, intentFile, driftprocessor.AnnotateDrift), newSpanMetrics(b)
+	for _, batch := range batches { // warm up
+		_ = drift.ConsumeTraces(ctx, batch)
+		_ = spm.ConsumeTraces(ctx, batch)
+	}
+	var tDrift, tSpm time.Duration
+	spans := 0
+	b.ResetTimer()
+	for i := 0; spans < b.N; i++ {
+		batch := batches[i%len(batches)]
+		t0 := time.Now()
+		_ = drift.ConsumeTraces(ctx, batch)
+		t1 := time.Now()
+		_ = spm.ConsumeTraces(ctx, batch)
+		tDrift += t1.Sub(t0)
+		tSpm += time.Since(t1)
+		spans += batch.SpanCount()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(tDrift.Nanoseconds())/float64(spans), "drift-ns/span")
+	b.ReportMetric(float64(tSpm.Nanoseconds())/float64(spans), "spanmetrics-ns/span")
+	b.ReportMetric(float64(tSpm)/float64(tDrift), "ratio")
+	b.ReportMetric(0, "ns/op")
+}
+
+// alone measures one component: ns/op and allocs/op are per span.
+func alone(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
+	ctx := context.Background()
+	for _, batch := range batches {
+		_ = c.ConsumeTraces(ctx, batch)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	spans := 0
+	for i := 0; spans < b.N; i++ {
+		batch := batches[i%len(batches)]
+		_ = c.ConsumeTraces(ctx, batch)
+		spans += batch.SpanCount()
+	}
+}
+
+func BenchmarkCompareSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	compare(b, intentFile, batches)
+}
+
+func BenchmarkCompareBoutique(b *testing.B) {
+	compare(b, capture.BoutiqueIntent(), boutiqueBatches(b))
+}
+
+func BenchmarkDriftSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+}
+
+func BenchmarkDriftBoutique(b *testing.B) {
+	alone(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), boutiqueBatches(b))
+}
+
+func BenchmarkSpanMetricsSynthetic(b *testing.B) {
+	_, batches := syntheticSystem(b, 200)
+	alone(b, newSpanMetrics(b), batches)
+}
+
+func BenchmarkSpanMetricsBoutique(b *testing.B) {
+	alone(b, newSpanMetrics(b), boutiqueBatches(b))
+}
+
+// TestBatchesConform: the benchmarks measure conforming calls, so every call of their batches must
+// conform, and there must be calls to judge.
+func TestBatchesConform(t *testing.T) {
+	intentFile, synthetic := syntheticSystem(t, 200)
+	for name, tc := range map[string]struct {
+		intent  string
+		batches []ptrace.Traces
+	}{
+		"synthetic": {intentFile, synthetic},
+		"boutique":  {capture.BoutiqueIntent(), boutiqueBatches(t)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := newDrift(t, tc.intent, driftprocessor.AnnotateAll)
+			judged, drift := 0, 0
+			for _, batch := range tc.batches {
+				batch = clone(batch)
+				if err := p.ConsumeTraces(context.Background(), batch); err != nil {
+					t.Fatal(err)
+				}
+				forEachSpan(batch, func(s ptrace.Span) {
+					if v, ok := s.Attributes().Get("drift.status"); ok {
+						judged++
+						if v.Str() != "conforming" {
+							drift++
+							t.Logf("%v", s.Attributes().AsRaw())
+						}
+					}
+				})
+			}
+			if drift != 0 || judged < len(tc.batches)*batchSize/4 {
+				t.Fatalf("%d calls judged, %d drifting", judged, drift)
+			}
+		})
+	}
+}
+
+func clone(td ptrace.Traces) ptrace.Traces {
+	out := ptrace.NewTraces()
+	td.CopyTo(out)
+	return out
+}
+
+func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
+			spans := rss.At(i).ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				fn(spans.At(k))
+			}
+		}
+	}
+}
