@@ -9,7 +9,7 @@ COLLECTOR := _build/otelcol-drift
 SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 UNIT_PKGS = $$($(GO) list ./... | grep -v /test/e2e)
 
-.PHONY: run test build lint unit e2e check-next demo clean
+.PHONY: run test build lint unit e2e check-next bench clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -32,11 +32,13 @@ $(COLLECTOR): $(OCB) $(SOURCES)
 
 lint:
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
+	cd bench && $(GO) test -count=1 ./...
 
 e2e: build
 	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
@@ -44,6 +46,10 @@ e2e: build
 ## check-next: the module builds and its unit tests pass against the next collector release
 check-next:
 	scripts/check-next-collector.sh
+
+## bench: the drift processor side by side with spanmetricsconnector (per span, and their ratio)
+bench:
+	cd bench && $(GO) test -run XXX -bench . -benchmem -benchtime 500000x -count 3 ./...
 
 clean:
 	rm -rf _build bin

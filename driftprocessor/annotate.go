@@ -21,7 +21,7 @@ const (
 // bounded first.
 func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span) {
 	c.Caller.Name, c.Callee.Name = clean.Name(c.Caller.Name), clean.Name(c.Callee.Name)
-	c.Operation = judge.Op(clean.Name(c.Operation.String()))
+	c.Operation = judge.Op(clean.Name(c.Op().String()))
 	attrs := span.Attributes()
 	attrs.PutStr(record.AttrCaller, c.Caller.Name)
 	attrs.PutStr(record.AttrCallee, c.Callee.Name)

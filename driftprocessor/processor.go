@@ -163,7 +163,9 @@ func (p *driftProcessor) background() {
 
 func (p *driftProcessor) expire() {
 	m := p.current.Load()
-	p.resolver.Expire(m.intent, p.now(), &sink{p: p, m: m})
+	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding)}
+	p.resolver.Expire(m.intent, p.now(), &s)
+	s.tally.Done()
 }
 
 // reload re-reads the intent file. The path is opened anew each time, so a Kubernetes ConfigMap
@@ -203,20 +205,22 @@ func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
 
 func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	m := p.current.Load()
-	s := sink{p: p, m: m}
+	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding)}
 	p.resolver.Batch(m.intent, td, p.now(), &s)
+	s.tally.Done()
 	return td, nil
 }
 
 // sink judges, stamps and records the calls of one batch against one model.
 type sink struct {
-	p *driftProcessor
-	m *model
+	p     *driftProcessor
+	m     *model
+	tally *record.Tally
 }
 
 func (s *sink) Call(c judge.Call, span ptrace.Span, stamp bool) {
 	v := judge.Judge(s.m.intent, &c)
-	s.p.recorder.Call(s.m.binding, &c, v)
+	s.tally.Call(&c, v)
 	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {
 		annotate(s.m.intent, &c, v, span)
 	}

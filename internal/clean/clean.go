@@ -26,11 +26,11 @@ func Name(s string) string {
 	return s
 }
 
-// Kept is Name for a value that is stored: it does not hold on to a larger value it was cut from.
+// Kept bounds a value that is stored until it is used: cut to MaxLen bytes, without holding on to a
+// larger value it was cut from. It does not check UTF-8; Name does that where the value is used.
 func Kept(s string) string {
-	c := Name(s)
-	if len(c) < len(s) {
-		return strings.Clone(c)
+	if len(s) > MaxLen {
+		return strings.Clone(Name(s))
 	}
-	return c
+	return s
 }

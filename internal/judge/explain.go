@@ -41,7 +41,7 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 			edge, who, m.File, m.NodeLine)
 	case UndeclaredOperation:
 		return warn("depends_on", "%s calls operation %q, which is not among the declared operations (%s:%d).",
-			edge, c.Operation.String(), m.File, m.Dependency(c.Caller.ID, c.Callee.ID).Line)
+			edge, c.Op().String(), m.File, m.Dependency(c.Caller.ID, c.Callee.ID).Line)
 	case UndeclaredIngress:
 		return warn("ingress", "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
 			edge, c.Callee.Name, m.File, m.Node(c.Callee.ID).Line)

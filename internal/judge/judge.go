@@ -39,10 +39,27 @@ func (s *Kinds) add(k Kind) { *s |= 1 << k }
 
 // Call is one observed interaction.
 type Call struct {
-	Caller    intent.Peer // Name is intent.External and ID NoNode when the call came from outside
-	Callee    intent.Peer
+	Caller   intent.Peer // Name is intent.External and ID NoNode when the call came from outside
+	Callee   intent.Peer
+	External bool
+	// Operation is what the call did. When it is not known yet, Ops names it on demand: most calls
+	// are judged without it.
 	Operation Operation
-	External  bool
+	Ops       OperationSource
+}
+
+// OperationSource names a call's operation when it is needed.
+type OperationSource interface {
+	Operation() Operation
+}
+
+// Op returns the call's operation, naming it (once) from Ops when it is not known yet.
+func (c *Call) Op() Operation {
+	if c.Operation == (Operation{}) && c.Ops != nil {
+		c.Operation = c.Ops.Operation()
+		c.Ops = nil
+	}
+	return c.Operation
 }
 
 // Operation is what a call did, kept in parts (such as "a.Svc", "/", "Get") so that nothing is built
@@ -131,7 +148,9 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	switch {
 	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
 		v.Kinds.add(UndeclaredDependency)
-	case dep != nil && !dep.AllowsOperation(c.Operation.Name, c.Operation.Sep, c.Operation.Detail):
-		v.Kinds.add(UndeclaredOperation)
+	case dep != nil && dep.HasOperations():
+		if op := c.Op(); !dep.AllowsOperation(op.Name, op.Sep, op.Detail) {
+			v.Kinds.add(UndeclaredOperation)
+		}
 	}
 }

@@ -44,10 +44,17 @@ type queued struct {
 	expires int64
 }
 
-// Store is a bounded map of waiting entries with a time-to-live. Entries leave in arrival order, so a
-// FIFO queue gives the expiry order; taken entries leave stale queue items that are skipped and
-// compacted away.
+// Store is a bounded map of waiting entries with a time-to-live, in shards by span id so that
+// concurrent batches rarely wait for each other. Entries leave in arrival order, so a FIFO queue per
+// shard gives the expiry order; taken entries leave stale queue items that are skipped and compacted
+// away.
 type Store struct {
+	shards [numShards]shard
+}
+
+const numShards = 16
+
+type shard struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	max     int
@@ -57,81 +64,100 @@ type Store struct {
 	seq     uint64
 }
 
-// New returns a store holding at most max entries for at most ttl each.
-func New(ttl time.Duration, max int) *Store {
-	return &Store{ttl: ttl, max: max, entries: make(map[Key]Entry)}
+// New returns a store holding at most maxEntries entries (each shard its share; at least one per
+// shard) for at most ttl each.
+func New(ttl time.Duration, maxEntries int) *Store {
+	s := &Store{}
+	for i := range s.shards {
+		s.shards[i] = shard{ttl: ttl, max: max(1, maxEntries/numShards), entries: map[Key]Entry{}}
+	}
+	return s
+}
+
+func (s *Store) shard(k Key) *shard {
+	return &s.shards[(k.Span[0]^k.Span[3]^k.Span[5]^k.Span[7])%numShards]
 }
 
 // Len is the number of waiting entries.
 func (s *Store) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.entries)
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.entries)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // Take removes and returns the entry for k.
 func (s *Store) Take(k Key) (Entry, bool) {
-	s.mu.Lock()
-	e, ok := s.entries[k]
+	sh := s.shard(k)
+	sh.mu.Lock()
+	e, ok := sh.entries[k]
 	if ok {
-		delete(s.entries, k)
+		delete(sh.entries, k)
 	}
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	return e, ok
 }
 
-// Put stores e under k, replacing any entry there. When the store is full, the oldest entry is
-// evicted and handed to evicted, as if its time had run out.
+// Put stores e under k, replacing any entry there. When the store is full, the oldest entry of k's
+// shard is evicted and handed to evicted, as if its time had run out.
 func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
-	s.mu.Lock()
+	sh := s.shard(k)
+	sh.mu.Lock()
 	var out Entry
 	var dropped bool
-	if _, exists := s.entries[k]; !exists && len(s.entries) >= s.max {
-		out, dropped = s.popOldest()
+	if _, exists := sh.entries[k]; !exists && len(sh.entries) >= sh.max {
+		out, dropped = sh.popOldest()
 	}
-	s.seq++
-	e.seq = s.seq
-	e.expires = now.Add(s.ttl).UnixNano()
-	s.entries[k] = e
-	s.queue = append(s.queue, queued{key: k, seq: e.seq, expires: e.expires})
-	s.compact()
-	s.mu.Unlock()
+	sh.seq++
+	e.seq = sh.seq
+	e.expires = now.Add(sh.ttl).UnixNano()
+	sh.entries[k] = e
+	sh.queue = append(sh.queue, queued{key: k, seq: e.seq, expires: e.expires})
+	sh.compact()
+	sh.mu.Unlock()
 	if dropped && evicted != nil {
 		evicted(out)
 	}
 }
 
-// Expire removes the entries whose time has run out and hands them to fn, outside the lock.
+// Expire removes the entries whose time has run out and hands them to fn, outside the locks.
 func (s *Store) Expire(now time.Time, fn func(Entry)) {
 	var out []Entry
-	s.mu.Lock()
 	t := now.UnixNano()
-	for s.head < len(s.queue) && s.queue[s.head].expires <= t {
-		if e, ok := s.live(s.queue[s.head]); ok {
-			delete(s.entries, s.queue[s.head].key)
-			out = append(out, e)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for sh.head < len(sh.queue) && sh.queue[sh.head].expires <= t {
+			if e, ok := sh.live(sh.queue[sh.head]); ok {
+				delete(sh.entries, sh.queue[sh.head].key)
+				out = append(out, e)
+			}
+			sh.head++
 		}
-		s.head++
+		sh.compact()
+		sh.mu.Unlock()
 	}
-	s.compact()
-	s.mu.Unlock()
 	for _, e := range out {
 		fn(e)
 	}
 }
 
 // live returns the entry a queue item stands for, unless it was taken or replaced since.
-func (s *Store) live(q queued) (Entry, bool) {
-	e, ok := s.entries[q.key]
+func (sh *shard) live(q queued) (Entry, bool) {
+	e, ok := sh.entries[q.key]
 	return e, ok && e.seq == q.seq
 }
 
-func (s *Store) popOldest() (Entry, bool) {
-	for s.head < len(s.queue) {
-		q := s.queue[s.head]
-		s.head++
-		if e, ok := s.live(q); ok {
-			delete(s.entries, q.key)
+func (sh *shard) popOldest() (Entry, bool) {
+	for sh.head < len(sh.queue) {
+		q := sh.queue[sh.head]
+		sh.head++
+		if e, ok := sh.live(q); ok {
+			delete(sh.entries, q.key)
 			return e, true
 		}
 	}
@@ -140,17 +166,17 @@ func (s *Store) popOldest() (Entry, bool) {
 
 // compact drops consumed and stale queue items once they outnumber the live ones, so the queue
 // stays within twice the number of entries (amortised O(1) per operation).
-func (s *Store) compact() {
-	if len(s.queue) < 64 || len(s.queue) <= 2*len(s.entries) {
+func (sh *shard) compact() {
+	if len(sh.queue) < 64 || len(sh.queue) <= 2*len(sh.entries) {
 		return
 	}
-	live := s.queue[:0]
-	for _, q := range s.queue[s.head:] {
-		if _, ok := s.live(q); ok {
+	live := sh.queue[:0]
+	for _, q := range sh.queue[sh.head:] {
+		if _, ok := sh.live(q); ok {
 			live = append(live, q)
 		}
 	}
-	clear(s.queue[len(live):])
-	s.queue = live
-	s.head = 0
+	clear(sh.queue[len(live):])
+	sh.queue = live
+	sh.head = 0
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 )
 
+// key makes keys that all fall in one shard, so that order and bounds are those of one queue.
 func key(i int) Key { return Key{Trace: [16]byte{byte(i >> 8), byte(i)}, Span: [8]byte{1}} }
 
 var t0 = time.Unix(1_700_000_000, 0)
@@ -38,7 +39,7 @@ func TestExpireInArrivalOrder(t *testing.T) {
 }
 
 func TestFullStoreEvictsOldest(t *testing.T) {
-	s := New(time.Minute, 3)
+	s := New(time.Minute, 3*numShards)
 	var evicted []string
 	for i := 0; i < 5; i++ {
 		s.Put(key(i), Entry{Service: string(rune('a' + i))}, t0, func(e Entry) { evicted = append(evicted, e.Service) })
@@ -66,12 +67,13 @@ func TestReplacedEntryExpiresOnce(t *testing.T) {
 // TestQueueStaysBounded: entries taken before they expire leave stale queue items; the queue is
 // compacted so that it never holds more than about twice the live entries.
 func TestQueueStaysBounded(t *testing.T) {
-	s := New(time.Hour, 1000)
+	s := New(time.Hour, 1000*numShards)
+	sh := s.shard(key(0))
 	for i := 0; i < 100_000; i++ {
 		s.Put(key(i%50_000), Entry{}, t0, nil)
 		s.Take(key(i % 50_000))
-		if len(s.queue) > 2*len(s.entries)+64 {
-			t.Fatalf("queue %d for %d entries", len(s.queue), len(s.entries))
+		if len(sh.queue) > 2*len(sh.entries)+64 {
+			t.Fatalf("queue %d for %d entries", len(sh.queue), len(sh.entries))
 		}
 	}
 }

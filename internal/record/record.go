@@ -80,6 +80,7 @@ type Recorder struct {
 	count   atomic.Int64 // series in all shards
 	gen     atomic.Uint64
 	reloads metric.Int64Counter
+	tallies sync.Pool
 }
 
 // Malformed-span reasons, as label values.
@@ -108,20 +109,11 @@ func (r *Recorder) Bind(m *intent.Compiled) *Binding {
 	return b
 }
 
-// Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
-// kind in drift.violations.
+// Call counts one judged call (a batch of one).
 func (r *Recorder) Call(b *Binding, c *judge.Call, v judge.Verdict) {
-	caller, callee := b.peer(r.labels, c.Caller), b.peer(r.labels, c.Callee)
-	if !v.Drift() {
-		r.add(b.gen, seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee})
-		return
-	}
-	r.add(b.gen, seriesKey{counter: counterCalls, kind: uint8(v.Kind()), caller: caller, callee: callee})
-	for k := judge.Kind(0); k < judge.NumKinds; k++ {
-		if v.Kinds.Has(k) {
-			r.add(0, seriesKey{counter: counterViolations, kind: uint8(k), caller: caller, callee: callee})
-		}
-	}
+	t := r.Tally(b)
+	t.Call(c, v)
+	t.Done()
 }
 
 // Unresolved counts a call whose callee nothing names.
@@ -248,4 +240,51 @@ func (r *Recorder) Edges() (conformingEdges, driftingEdges int64) {
 		}
 	}
 	return conformingEdges, driftingEdges
+}
+
+// Tally counts the calls of one batch locally, so that the shared series are touched once per
+// distinct series per batch rather than once per call. It is not safe for concurrent use.
+type Tally struct {
+	r      *Recorder
+	b      *Binding
+	counts map[seriesKey]int64
+}
+
+// Tally starts counting a batch judged against the model bound by b.
+func (r *Recorder) Tally(b *Binding) *Tally {
+	if t, ok := r.tallies.Get().(*Tally); ok {
+		t.b = b
+		return t
+	}
+	return &Tally{r: r, b: b, counts: map[seriesKey]int64{}}
+}
+
+// Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
+// kind in drift.violations.
+func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
+	caller, callee := t.b.peer(t.r.labels, c.Caller), t.b.peer(t.r.labels, c.Callee)
+	if !v.Drift() {
+		t.counts[seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee}]++
+		return
+	}
+	t.counts[seriesKey{counter: counterCalls, kind: uint8(v.Kind()), caller: caller, callee: callee}]++
+	for k := judge.Kind(0); k < judge.NumKinds; k++ {
+		if v.Kinds.Has(k) {
+			t.counts[seriesKey{counter: counterViolations, kind: uint8(k), caller: caller, callee: callee}]++
+		}
+	}
+}
+
+// Done adds the batch's counts to the recorder's series and releases the tally.
+func (t *Tally) Done() {
+	for k, n := range t.counts {
+		s := t.r.series(k)
+		s.value.Add(n)
+		if k.counter == counterCalls && s.gen.Load() != t.b.gen {
+			s.gen.Store(t.b.gen)
+		}
+	}
+	clear(t.counts)
+	t.b = nil
+	t.r.tallies.Put(t)
 }

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,8 @@ const (
 // Sink receives what a batch resolves to.
 type Sink interface {
 	// Call hands over a call to judge. When stamp is true, span is the span that carries it;
-	// otherwise the span has passed already and the call shows in metrics only.
+	// otherwise the span has passed already and the call shows in metrics only. c.Ops is valid
+	// only during the call.
 	Call(c judge.Call, span ptrace.Span, stamp bool)
 	// Unresolved counts a call whose callee nothing names.
 	Unresolved(caller string)
@@ -31,8 +33,8 @@ type Sink interface {
 	Malformed(reason string)
 }
 
-// Resolver resolves batches of spans into calls, pairing client and server spans across batches.
-// It is safe for concurrent use.
+// Resolver resolves batches of spans into calls, pairing client and server spans within a batch
+// and, through a bounded store, across batches. It is safe for concurrent use.
 type Resolver struct {
 	store   *pairing.Store
 	scratch sync.Pool
@@ -46,16 +48,20 @@ func New(ttl time.Duration, maxPending int) *Resolver {
 // Pending is the number of spans waiting for their partner.
 func (r *Resolver) Pending() int { return r.store.Len() }
 
-// scratch is the per-batch working memory, reused across batches.
+// scratch is the working memory of one batch, reused across batches.
 type scratch struct {
-	callers            []intent.Peer // by resource index
-	incoming, outgoing []spanRef
+	callers []intent.Peer // by resource index
+	spans   []spanRef     // the spans that take part in calls
+	servers serverIndex   // the batch's server spans with a parent, by parent span id
+	ops     opSource
 }
 
-// spanRef is a span and the index of its resource in scratch.callers.
+// spanRef is a span that takes part in a call.
 type spanRef struct {
 	span     ptrace.Span
-	resource int
+	resource int32
+	incoming bool
+	paired   bool // consumed by a pairing within the batch
 }
 
 // batch is one batch being resolved.
@@ -67,31 +73,36 @@ type batch struct {
 	s    *scratch
 }
 
-// Batch resolves the calls in td. Server spans go first, so that within a batch pairing does not
-// depend on span order: a client always finds a server of the same batch.
+// Batch resolves the calls in td. A client finds its server in the same batch first, whatever their
+// order; what does not pair within the batch goes through the store.
 func (r *Resolver) Batch(m *intent.Compiled, td ptrace.Traces, now time.Time, sink Sink) {
 	s := r.scratch.Get().(*scratch)
 	b := batch{r: r, m: m, now: now, sink: sink, s: s}
 	b.collect(td)
-	for _, ref := range s.incoming {
-		b.server(ref)
+	for i := range s.spans {
+		if !s.spans[i].incoming {
+			b.client(i)
+		}
 	}
-	for _, ref := range s.outgoing {
-		b.client(ref)
+	for i := range s.spans {
+		if s.spans[i].incoming && !s.spans[i].paired {
+			b.server(&s.spans[i])
+		}
 	}
-	clear(s.incoming) // drop references to the batch's spans
-	clear(s.outgoing)
-	s.callers, s.incoming, s.outgoing = s.callers[:0], s.incoming[:0], s.outgoing[:0]
+	clear(s.spans) // drop references to the batch's spans
+	s.ops = opSource{}
+	s.callers, s.spans = s.callers[:0], s.spans[:0]
 	r.scratch.Put(s)
 }
 
-// collect sorts the spans that take part in calls into incoming and outgoing.
+// collect lists the spans that take part in calls and indexes the server spans by parent.
 func (b *batch) collect(td ptrace.Traces) {
 	s := b.s
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		service := serviceName(rs.Resource().Attributes())
+		noService := strings.TrimSpace(service) == ""
 		s.callers = append(s.callers, peerOf(b.m, service, intent.KindService))
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
@@ -102,15 +113,19 @@ func (b *batch) collect(td ptrace.Traces) {
 				if role == NoCall {
 					continue
 				}
-				if reason := malformed(span, service); reason != "" {
+				if reason := malformed(span, noService); reason != "" {
 					b.sink.Malformed(reason)
 					continue
 				}
-				if role == Incoming {
-					s.incoming = append(s.incoming, spanRef{span, i})
-				} else {
-					s.outgoing = append(s.outgoing, spanRef{span, i})
-				}
+				s.spans = append(s.spans, spanRef{span: span, resource: int32(i), incoming: role == Incoming})
+			}
+		}
+	}
+	s.servers.reset(len(s.spans))
+	for i := range s.spans {
+		if ref := &s.spans[i]; ref.incoming {
+			if parent := ref.span.ParentSpanID(); !parent.IsEmpty() {
+				s.servers.add(parent, int32(i))
 			}
 		}
 	}
@@ -123,11 +138,11 @@ func serviceName(attrs pcommon.Map) string {
 	return ""
 }
 
-func malformed(span ptrace.Span, service string) string {
+func malformed(span ptrace.Span, noService bool) string {
 	if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
 		return ReasonBadIDs
 	}
-	if strings.TrimSpace(service) == "" {
+	if noService {
 		return ReasonNoServiceName
 	}
 	return ""
@@ -137,61 +152,62 @@ func key(trace pcommon.TraceID, span pcommon.SpanID) pairing.Key {
 	return pairing.Key{Trace: trace, Span: span}
 }
 
-// server handles a SERVER or CONSUMER span.
-func (b *batch) server(ref spanRef) {
-	span, service := ref.span, b.s.callers[ref.resource]
-	var a attrs
-	a.scan(span.Attributes())
-	op := a.operation(span.Name())
-	parent := span.ParentSpanID()
-	if parent.IsEmpty() {
-		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Operation: op}, span, true)
-		return
-	}
-	k := key(span.TraceID(), parent)
-	e, ok := b.r.store.Take(k)
-	switch {
-	case ok && e.State == pairing.PendingClient:
-		if e.Operation.Structured || !op.Structured {
-			op = e.Operation
-		}
-		b.emit(peerOf(b.m, e.Service, intent.KindService), service, op, span, true)
-	case ok && e.State == pairing.JudgedClient:
-		// judged on its client span already
-	case ok && e.State == pairing.SeenServer:
-		// a second server span under one client span: keep the first waiting, count this one
-		b.r.store.Put(k, e, b.now, b.expired)
-		b.sink.Unresolved(service.Name)
-	default:
-		b.r.store.Put(k, pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(op)}, b.now, b.expired)
-	}
-}
-
 var externalPeer = intent.Peer{ID: intent.NoNode, Name: intent.External}
 
 // client handles a CLIENT or PRODUCER span (or a database or messaging span of another kind).
-func (b *batch) client(ref spanRef) {
-	span, caller := ref.span, b.s.callers[ref.resource]
+func (b *batch) client(i int) {
+	s := b.s
+	ref := &s.spans[i]
+	span, caller := ref.span, s.callers[ref.resource]
+	srv := s.servers.find(s.spans, span.TraceID(), span.SpanID())
+	producer := span.Kind() == ptrace.SpanKindProducer
+	if srv >= 0 && !producer { // the usual case: both sides in one batch
+		s.spans[srv].paired = true
+		s.ops = opSource{first: span, second: s.spans[srv].span, both: true}
+		b.emit(caller, s.callers[s.spans[srv].resource], span, true)
+		return
+	}
 	var a attrs
 	a.scan(span.Attributes())
-	op := a.operation(span.Name())
-	k := key(span.TraceID(), span.SpanID())
-	partner, paired := b.r.store.Take(k)
-	paired = paired && partner.State == pairing.SeenServer
-	if paired && !op.Structured && partner.Operation.Structured {
-		op = partner.Operation
+	if srv >= 0 { // a producer and its consumer: the destination is the callee when the model names it
+		s.spans[srv].paired = true
+		s.ops = opSource{first: span, second: s.spans[srv].span, both: true}
+		callee := s.callers[s.spans[srv].resource]
+		if t := a.callee(b.m, span.Attributes()); t.ID != intent.NoNode {
+			callee = nodePeer(b.m, t.ID)
+		}
+		b.emit(caller, callee, span, true)
+		return
 	}
-	t := a.callee(b.m, span.Attributes())
+	b.clientAcrossBatches(span, caller, &a)
+}
+
+// clientAcrossBatches handles a client span whose server is not in the batch: it may have come in an
+// earlier batch, come later, or never come.
+func (b *batch) clientAcrossBatches(span ptrace.Span, caller intent.Peer, a *attrs) {
+	k := key(span.TraceID(), span.SpanID())
+	partner, ok := b.r.store.Take(k)
+	paired := ok && partner.State == pairing.SeenServer
+	emitPaired := func() {
+		b.s.ops = opSource{first: span, stored: partner.Operation}
+		b.emit(caller, peerOf(b.m, partner.Service, intent.KindService), span, true)
+	}
 	// The paired server names the callee first; but a producer's destination, when the model names
 	// it, is the callee whatever consumes from it.
 	producer := span.Kind() == ptrace.SpanKindProducer
-	if paired && (!producer || t.ID == intent.NoNode) {
-		b.emit(caller, peerOf(b.m, partner.Service, intent.KindService), op, span, true)
+	if paired && !producer {
+		emitPaired()
+		return
+	}
+	t := a.callee(b.m, span.Attributes())
+	if paired && t.ID == intent.NoNode {
+		emitPaired()
 		return
 	}
 	if t.ID != intent.NoNode {
-		callee := b.m.Node(t.ID)
-		b.emit(caller, intent.Peer{ID: t.ID, Name: callee.Name, Kind: callee.Kind}, op, span, true)
+		b.s.ops = opSource{first: span}
+		callee := nodePeer(b.m, t.ID)
+		b.emit(caller, callee, span, true)
 		if !paired && mayHaveServer(span, callee.Kind) {
 			b.r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, b.now, b.expired)
 		}
@@ -199,8 +215,35 @@ func (b *batch) client(ref spanRef) {
 	}
 	b.r.store.Put(k, pairing.Entry{
 		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
-		PeerKind: uint8(t.Kind), Operation: keepOp(op),
+		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())),
 	}, b.now, b.expired)
+}
+
+// server handles a SERVER or CONSUMER span that found no client in its batch.
+func (b *batch) server(ref *spanRef) {
+	span, service := ref.span, b.s.callers[ref.resource]
+	b.s.ops = opSource{first: span}
+	parent := span.ParentSpanID()
+	if parent.IsEmpty() {
+		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, true)
+		return
+	}
+	k := key(span.TraceID(), parent)
+	e, ok := b.r.store.Take(k)
+	switch {
+	case ok && e.State == pairing.PendingClient:
+		b.s.ops = opSource{first: span, stored: e.Operation, storedFirst: true}
+		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, true)
+	case ok && e.State == pairing.JudgedClient:
+		// judged on its client span already
+	case ok && e.State == pairing.SeenServer:
+		// a second server span under one client span: keep the first waiting, count this one
+		b.r.store.Put(k, e, b.now, b.expired)
+		b.sink.Unresolved(service.Name)
+	default:
+		b.r.store.Put(k, pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span))},
+			b.now, b.expired)
+	}
 }
 
 // mayHaveServer tells whether a server (or consumer) span may still come for a judged client span,
@@ -226,36 +269,122 @@ func expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
 			sink.Unresolved(e.Service)
 			return
 		}
-		emit(m, sink, peerOf(m, e.Service, intent.KindService), peerOf(m, e.Peer, intent.Kind(e.PeerKind)), e.Operation, ptrace.Span{}, false)
+		caller, callee := peerOf(m, e.Service, intent.KindService), peerOf(m, e.Peer, intent.Kind(e.PeerKind))
+		if !sameService(caller, callee) {
+			sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: e.Operation}, ptrace.Span{}, false)
+		}
 	case pairing.SeenServer: // its parent never came: a call from outside the traced system
 		sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: peerOf(m, e.Service, intent.KindService), Operation: e.Operation},
 			ptrace.Span{}, false)
 	}
 }
 
-func (b *batch) emit(caller, callee intent.Peer, op judge.Operation, span ptrace.Span, stamp bool) {
-	emit(b.m, b.sink, caller, callee, op, span, stamp)
-}
-
-// emit hands over the call caller -> callee; calls within one service are not edges.
-func emit(m *intent.Compiled, sink Sink, caller, callee intent.Peer, op judge.Operation, span ptrace.Span, stamp bool) {
-	if caller.Name == callee.Name || (caller.ID != intent.NoNode && caller.ID == callee.ID) {
+// emit hands over the call caller -> callee, its operation named by b.s.ops; calls within one
+// service are not edges.
+func (b *batch) emit(caller, callee intent.Peer, span ptrace.Span, stamp bool) {
+	if sameService(caller, callee) {
 		return
 	}
-	sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: op}, span, stamp)
+	b.sink.Call(judge.Call{Caller: caller, Callee: callee, Ops: &b.s.ops}, span, stamp)
+}
+
+func sameService(a, b intent.Peer) bool {
+	return a.Name == b.Name || (a.ID != intent.NoNode && a.ID == b.ID)
 }
 
 // peerOf names a peer by the model when it can; kind is used for a peer outside the model.
 func peerOf(m *intent.Compiled, name string, kind intent.Kind) intent.Peer {
 	if id := m.Lookup(name); id != intent.NoNode {
-		n := m.Node(id)
-		return intent.Peer{ID: id, Name: n.Name, Kind: n.Kind}
+		return nodePeer(m, id)
 	}
 	return intent.Peer{ID: intent.NoNode, Name: name, Kind: kind}
+}
+
+func nodePeer(m *intent.Compiled, id intent.NodeID) intent.Peer {
+	n := m.Node(id)
+	return intent.Peer{ID: id, Name: n.Name, Kind: n.Kind}
 }
 
 // keepOp prepares an operation for the store.
 func keepOp(op judge.Operation) judge.Operation {
 	op.Name, op.Sep, op.Detail = clean.Kept(op.Name), clean.Kept(op.Sep), clean.Kept(op.Detail)
 	return op
+}
+
+// opSource names the operation of a call from its spans, only when asked: the client's (first)
+// operation, unless it is only a span name and the server's (second, or stored) is structured.
+type opSource struct {
+	first, second ptrace.Span
+	both          bool
+	stored        judge.Operation
+	storedFirst   bool // the stored operation is the client's, preferred to first's
+}
+
+func (o *opSource) Operation() judge.Operation {
+	if o.storedFirst && o.stored.Structured {
+		return o.stored
+	}
+	op := Operation(o.first)
+	if op.Structured {
+		return op
+	}
+	if o.both {
+		if other := Operation(o.second); other.Structured {
+			return other
+		}
+	} else if o.stored.Structured {
+		return o.stored
+	}
+	if o.storedFirst && o.stored != (judge.Operation{}) {
+		return o.stored
+	}
+	return op
+}
+
+// serverIndex finds a batch's server spans by (trace id, parent span id): open addressing on the
+// parent span id, which is random enough to need no hashing.
+type serverIndex struct {
+	slots []int32 // index into spans, +1; 0 is empty
+	ids   []uint64
+	mask  uint64
+}
+
+func (x *serverIndex) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(x.slots) < size {
+		x.slots, x.ids = make([]int32, size), make([]uint64, size)
+	}
+	x.slots, x.ids = x.slots[:size], x.ids[:size]
+	clear(x.slots)
+	x.mask = uint64(size - 1)
+}
+
+func spread(id uint64) uint64 { return id * 0x9E3779B97F4A7C15 >> 17 }
+
+func (x *serverIndex) add(parent pcommon.SpanID, i int32) {
+	id := binary.LittleEndian.Uint64(parent[:])
+	for h := spread(id) & x.mask; ; h = (h + 1) & x.mask {
+		if x.slots[h] == 0 {
+			x.slots[h], x.ids[h] = i+1, id
+			return
+		}
+	}
+}
+
+// find returns the first server span not yet paired whose parent is span in trace, or -1.
+func (x *serverIndex) find(spans []spanRef, trace pcommon.TraceID, span pcommon.SpanID) int {
+	id := binary.LittleEndian.Uint64(span[:])
+	for h := spread(id) & x.mask; x.slots[h] != 0; h = (h + 1) & x.mask {
+		if x.ids[h] != id {
+			continue
+		}
+		i := int(x.slots[h] - 1)
+		if !spans[i].paired && spans[i].span.TraceID() == trace {
+			return i
+		}
+	}
+	return -1
 }

@@ -31,10 +31,13 @@ func RoleOf(span ptrace.Span) Role {
 	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
 		return Incoming
 	}
-	var a attrs
-	a.scan(span.Attributes())
-	if a.v[dbSystemName] != "" || a.v[dbSystem] != "" || a.v[messagingSystem] != "" {
-		return Outgoing
+	for k, v := range span.Attributes().All() {
+		switch len(k) {
+		case len("db.system"), len("db.system.name"), len("messaging.system"):
+			if (k == "db.system" || k == "db.system.name" || k == "messaging.system") && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+				return Outgoing
+			}
+		}
 	}
 	return NoCall
 }
@@ -141,8 +144,20 @@ type attrs struct {
 	serverPort, netPeerPort int64
 }
 
+// interesting marks the first bytes of the keys attrIndex knows, so that most other keys are skipped
+// with one load.
+var interesting = func() (t [256]bool) {
+	for _, c := range "spnuhrdm" {
+		t[c] = true
+	}
+	return t
+}()
+
 func (a *attrs) scan(m pcommon.Map) {
 	for k, v := range m.All() {
+		if k == "" || !interesting[k[0]] {
+			continue
+		}
 		switch v.Type() {
 		case pcommon.ValueTypeStr:
 			if i := attrIndex(k); i >= 0 {
