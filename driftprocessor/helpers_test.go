@@ -72,7 +72,7 @@ func batch(spans ...sp) ptrace.Traces {
 
 // harness runs a processor with a controllable clock and a metric reader.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	p    *driftProcessor
 	proc processor.Traces
 	sink *consumertest.TracesSink
@@ -80,7 +80,7 @@ type harness struct {
 	now  atomic.Int64 // unix nanoseconds; the background goroutine reads it
 }
 
-func newHarness(t *testing.T, cfg *Config) *harness {
+func newHarness(t testing.TB, cfg *Config) *harness {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)

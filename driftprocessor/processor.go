@@ -41,6 +41,8 @@ type driftProcessor struct {
 
 	current atomic.Pointer[model] // swapped whole on reload; read without locks
 
+	badSpans *badSpanLog
+
 	// Owned by the background goroutine.
 	lastData   []byte // content of the last attempt to load, good or bad
 	lastErrMsg string
@@ -67,6 +69,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		lastData:  data,
 		stop:      make(chan struct{}),
 	}
+	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
 	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)
 	p.use(m)
 	if err := p.registerObservers(); err != nil {
@@ -228,4 +231,7 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, stamp bool) {
 
 func (s *sink) Unresolved(caller string) { s.p.recorder.Unresolved(caller) }
 
-func (s *sink) Malformed(reason string) { s.p.recorder.Malformed(reason) }
+func (s *sink) Malformed(reason string) {
+	s.p.recorder.Malformed(reason)
+	s.p.badSpans.note(reason)
+}

@@ -85,11 +85,12 @@ type Recorder struct {
 
 // Malformed-span reasons, as label values.
 const (
-	ReasonNoServiceName = "no_service_name"
-	ReasonBadIDs        = "bad_ids"
+	ReasonNoServiceName   = "no_service_name"
+	ReasonBadIDs          = "bad_ids"
+	ReasonDriftAttributes = "drift_attributes"
 )
 
-var reasons = []string{ReasonNoServiceName, ReasonBadIDs}
+var reasons = []string{ReasonNoServiceName, ReasonBadIDs, ReasonDriftAttributes}
 
 // New returns a recorder; reloads counts intent reloads.
 func New(limits Limits, reloads metric.Int64Counter) *Recorder {

@@ -15,11 +15,18 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
-// Malformed reasons.
+// Reasons a span is counted as malformed.
 const (
 	ReasonNoServiceName = "no_service_name"
 	ReasonBadIDs        = "bad_ids"
+	// ReasonDriftAttributes: the span arrived with drift.* attributes. Only this processor sets them,
+	// so they are removed (a span cannot mark itself conforming); the span is judged as any other.
+	ReasonDriftAttributes = "drift_attributes"
 )
+
+// driftPrefix starts every attribute this processor sets.
+const driftPrefix = "drift."
+
 
 // Sink receives what a batch resolves to.
 type Sink interface {
@@ -109,7 +116,11 @@ func (b *batch) collect(td ptrace.Traces) {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
-				role := RoleOf(span)
+				role, preset := roleAndPreset(span)
+				if preset {
+					span.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return strings.HasPrefix(k, driftPrefix) })
+					b.sink.Malformed(ReasonDriftAttributes)
+				}
 				if role == NoCall {
 					continue
 				}

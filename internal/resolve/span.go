@@ -25,21 +25,31 @@ const (
 // RoleOf tells the role of a span. Real instrumentations do not always set the kind of database and
 // messaging spans, so their attributes count too.
 func RoleOf(span ptrace.Span) Role {
+	role, _ := roleAndPreset(span)
+	return role
+}
+
+// roleAndPreset tells the role of a span and whether it carries drift.* attributes already, in one
+// pass over its attributes.
+func roleAndPreset(span ptrace.Span) (role Role, preset bool) {
 	switch span.Kind() {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
-		return Outgoing
+		role = Outgoing
 	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
-		return Incoming
+		role = Incoming
 	}
 	for k, v := range span.Attributes().All() {
-		switch len(k) {
-		case len("db.system"), len("db.system.name"), len("messaging.system"):
-			if (k == "db.system" || k == "db.system.name" || k == "messaging.system") && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
-				return Outgoing
-			}
+		if len(k) < len(driftPrefix) || (k[0] != 'd' && k[0] != 'm') {
+			continue
+		}
+		if strings.HasPrefix(k, driftPrefix) {
+			preset = true
+		} else if role == NoCall && (k == "db.system" || k == "db.system.name" || k == "messaging.system") &&
+			v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			role = Outgoing
 		}
 	}
-	return NoCall
+	return role, preset
 }
 
 // Attrs reads span attributes as strings, for resource matchers.

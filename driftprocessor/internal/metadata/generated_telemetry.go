@@ -43,8 +43,10 @@ type TelemetryBuilderOption interface {
 	apply(*TelemetryBuilder)
 }
 
+//lint:ignore U1000 kept in the shape mdatagen generates
 type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
+//lint:ignore U1000 kept in the shape mdatagen generates
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
 }

@@ -1,0 +1,51 @@
+package intent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzLoad: no input makes the loader panic or hang; what loads is a usable model, and what fails
+// says where.
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{"../../testdata/intent", "../../testdata/demo", "../../testdata/online-boutique"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		for _, file := range files {
+			if data, err := os.ReadFile(file); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte("version: 1\nservices: {a: {depends_on: [{to: a, operations: ['*']}]}}\n"))
+	f.Add([]byte("version: 1\nlayers: [&x a, *x]\n"))
+	f.Add([]byte("version: 1\nrules: [{name: r, deny: {from: {kind: [database]}, to: '*'}, except: [{}]}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("LoadBytes hangs on %q", data)) })
+		defer watchdog.Stop()
+		c, err := LoadBytes("f.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.yaml:") {
+				t.Fatalf("error without file and line: %v", err)
+			}
+			return
+		}
+		for id := 0; id < c.NumNodes(); id++ {
+			n := c.Node(NodeID(id))
+			if c.Lookup(n.Name) != NodeID(id) {
+				t.Fatalf("node %q does not look itself up", n.Name)
+			}
+			for to := 0; to < c.NumNodes(); to++ {
+				if d := c.Dependency(NodeID(id), NodeID(to)); d != nil {
+					d.AllowsOperation("a", "/", "b")
+				}
+			}
+		}
+		for _, r := range c.Rules() {
+			r.Matches(Peer{ID: 0, Name: "x"}, Peer{ID: NoNode, Name: "y", Kind: KindDatabase})
+		}
+	})
+}
