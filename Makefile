@@ -8,15 +8,19 @@ COLLECTOR := _build/otelcol-drift
 # What the collector is built from: make rebuilds it only when one of these changed.
 SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 UNIT_PKGS = $$($(GO) list ./... | grep -v /test/e2e)
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Each fuzz target runs this long in `make test` (on its corpus and a little beyond); `make fuzz` longer.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run test build lint unit e2e check-next bench clean
+.PHONY: run test build lint unit fuzz e2e check-next bench clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
 	@scripts/run-demo.sh $(COLLECTOR)
 
-## test: go vet, gofmt, unit tests with -race, end-to-end tests, and the check against the next collector release
-test: lint unit e2e check-next
+## test: go vet, gofmt, staticcheck, unit tests with -race, fuzz targets briefly, end-to-end tests, and the check against the next collector release
+test: lint unit fuzz e2e check-next
 
 ## build: build otelcol-drift with ocb into _build/
 build: $(COLLECTOR)
@@ -33,12 +37,21 @@ $(COLLECTOR): $(OCB) $(SOURCES)
 lint:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
 	cd bench && $(GO) test -count=1 ./...
+
+## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run)
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t##*:}" || exit 1; \
+	done
 
 e2e: build
 	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}

@@ -289,3 +289,6 @@ func (t *Tally) Done() {
 	t.b = nil
 	t.r.tallies.Put(t)
 }
+
+// SeriesCount is the number of series of all counters.
+func (r *Recorder) SeriesCount() int64 { return r.count.Load() }

@@ -27,7 +27,6 @@ const (
 // driftPrefix starts every attribute this processor sets.
 const driftPrefix = "drift."
 
-
 // Sink receives what a batch resolves to.
 type Sink interface {
 	// Call hands over a call to judge. When stamp is true, span is the span that carries it;

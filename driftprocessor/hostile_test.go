@@ -1,0 +1,294 @@
+package driftprocessor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/driftprocessor/driftprocessor/internal/record"
+)
+
+// Each test here is a row of RELIABILITY.md.
+
+func TestPresetDriftAttributesAreNotTrusted(t *testing.T) {
+	h := newHarness(t, testConfig(shopIntent))
+	h.consume(
+		// a drifting call that claims to conform
+		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment",
+			"drift.status": "conforming", "drift.rule": "trust-me", "drift.owner": "x"}},
+		// an internal span that claims to drift
+		sp{svc: "frontend", kind: internal, id: 2, attrs: map[string]any{"drift.status": "drift", "keep": "me"}},
+	)
+	assert.Equal(t, "drift", h.attr(1, "drift.status"))
+	assert.Equal(t, "payment-is-protected", h.attr(1, "drift.rule"))
+	_, hasOwner := h.span(1).Attributes().Get("drift.owner")
+	assert.False(t, hasOwner, "every preset drift.* attribute is removed")
+	assert.Equal(t, map[string]any{"keep": "me"}, h.span(2).Attributes().AsRaw())
+	assert.Equal(t, int64(2), h.sum("drift.spans.malformed", map[string]string{"reason": "drift_attributes"}))
+}
+
+func TestEmptyZeroAndDuplicateIDs(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	cfg.Annotate = AnnotateAll
+	h := newHarness(t, cfg)
+	td := batch(
+		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "cart"}},
+		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "cart"}}, // duplicate
+		sp{svc: "cart", kind: server, id: 2, parent: 1},
+		sp{svc: "cart", kind: server, id: 2, parent: 1}, // duplicate
+		sp{svc: "frontend", kind: client, id: 0},        // empty span id
+	)
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetTraceID(pcommon.TraceID{}) // empty trace id
+	checkSpansUnchanged(t, h, td)
+	h.expireAll()
+	assert.Equal(t, int64(2), h.sum("drift.spans.malformed", map[string]string{"reason": "bad_ids"}))
+	assert.Equal(t, 0, h.p.resolver.Pending())
+}
+
+func TestParentLoop(t *testing.T) {
+	h := newHarness(t, testConfig(shopIntent))
+	checkSpansUnchanged(t, h, batch(
+		sp{svc: "cart", kind: server, id: 1, parent: 2},
+		sp{svc: "frontend", kind: server, id: 2, parent: 1},
+		sp{svc: "cart", kind: client, id: 3, parent: 3}, // its own parent
+		sp{svc: "cart", kind: server, id: 4, parent: 3},
+	))
+	h.expireAll()
+	assert.Equal(t, 0, h.p.resolver.Pending())
+}
+
+func TestHugeAndInvalidValues(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	cfg.Annotate = AnnotateAll
+	h := newHarness(t, cfg)
+	huge := strings.Repeat("é", 512*1024) // 1 MB
+	checkSpansUnchanged(t, h, batch(
+		sp{svc: huge, kind: client, id: 1, name: huge, attrs: map[string]any{"peer.service": "cart\xff\xfe"}},
+		sp{svc: "frontend", kind: client, id: 2, name: "bad\xffname", attrs: map[string]any{"peer.service": huge}},
+		sp{svc: "bad\xc0service", kind: server, id: 3, parent: 2},
+	))
+	for _, id := range []byte{1, 2} {
+		for _, k := range []string{"drift.caller", "drift.callee", "drift.operation", "drift.message"} {
+			v := h.attr(id, k)
+			assert.True(t, utf8.ValidString(v), "%s of span %d is not valid UTF-8", k, id)
+			assert.LessOrEqual(t, len(v), 1024, "%s of span %d", k, id)
+		}
+	}
+	assert.Equal(t, "bad\uFFFDservice", h.attr(2, "drift.callee"))
+	h.expireAll()
+}
+
+func TestTimestampsInTheFutureAndReversed(t *testing.T) {
+	h := newHarness(t, testConfig(shopIntent))
+	td := batch(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
+	s := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	s.SetStartTimestamp(pcommon.NewTimestampFromTime(time.Now().Add(100 * 365 * 24 * time.Hour)))
+	s.SetEndTimestamp(pcommon.NewTimestampFromTime(time.Now().Add(-time.Hour)))
+	checkSpansUnchanged(t, h, td)
+	assert.Equal(t, "forbidden_dependency", h.attr(1, "drift.kind"), "judged like any other span")
+}
+
+// TestMillionDistinctNames: a stream of a million distinct service and peer names keeps memory,
+// waiting spans and metric series bounded.
+func TestMillionDistinctNames(t *testing.T) {
+	names := 1_000_000
+	if raceEnabled {
+		names = 200_000 // the race detector makes each span ten times slower; the bounds are the same
+	}
+	cfg := testConfig(shopIntent)
+	cfg.Pairing.MaxPending = 10_000
+	h := newHarness(t, cfg)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const perBatch = 5000
+	for i := 0; i < names; i += perBatch {
+		td := ptrace.NewTraces()
+		for j := i; j < i+perBatch; j++ {
+			rs := td.ResourceSpans().AppendEmpty()
+			rs.Resource().Attributes().PutStr("service.name", fmt.Sprintf("svc-%d", j))
+			s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+			s.SetTraceID(pcommon.TraceID{byte(j), byte(j >> 8), byte(j >> 16), 1})
+			s.SetSpanID(pcommon.SpanID{byte(j), byte(j >> 8), byte(j >> 16), 1})
+			s.SetKind(ptrace.SpanKindClient)
+			s.Attributes().PutStr("peer.service", fmt.Sprintf("peer-%d", j))
+		}
+		require.NoError(t, h.proc.ConsumeTraces(context.Background(), td))
+		h.sink.Reset()
+		require.LessOrEqual(t, h.p.resolver.Pending(), cfg.Pairing.MaxPending)
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d names: heap grew by %d MiB, %d spans waiting", names, growth>>20, h.p.resolver.Pending())
+	assert.Less(t, growth, int64(64<<20), "heap growth")
+	assert.LessOrEqual(t, h.p.recorder.SeriesCount(), int64(record.DefaultLimits.MaxSeries))
+	h.expireAll()
+	calls := h.sum("drift.calls", nil)
+	assert.Equal(t, int64(names), calls, "every call evicted or expired is judged and counted")
+	assert.LessOrEqual(t, h.p.recorder.SeriesCount(), int64(record.DefaultLimits.MaxSeries))
+}
+
+// TestBadSpanLogIsRateLimited: a flood of bad spans gives a counter and one log line per interval.
+func TestBadSpanLogIsRateLimited(t *testing.T) {
+	h := newHarness(t, testConfig(shopIntent))
+	core, logs := observer.New(zap.InfoLevel)
+	h.p.badSpans.logger = zap.New(core)
+	bad := make([]sp, 10_000)
+	for i := range bad {
+		bad[i] = sp{kind: client, id: byte(i%250 + 1)} // no service.name
+	}
+	h.consume(bad...)
+	h.consume(bad...)
+	assert.Equal(t, int64(20_000), h.sum("drift.spans.malformed", nil))
+	assert.Equal(t, 1, logs.Len())
+	h.now.Add(int64(badSpanLogEvery))
+	h.consume(bad[:1]...)
+	require.Equal(t, 2, logs.Len())
+	assert.Equal(t, int64(19_999+1), logs.All()[1].ContextMap()["no_service_name"], "the second line counts what the first did not say")
+}
+
+// TestConcurrentConsumeDuringReloads: 64 goroutines consume while the intent is reloaded again and
+// again; run with -race.
+func TestConcurrentConsumeDuringReloads(t *testing.T) {
+	cm := newConfigMapDir(t, allowCart)
+	h := newHarness(t, testConfig(cm.path))
+	stop := make(chan struct{})
+	var reloads sync.WaitGroup
+	reloads.Add(1)
+	go func() {
+		defer reloads.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			content := allowCart
+			if i%2 == 1 {
+				content = allowPay
+			}
+			cm.update(content)
+			h.p.reload(context.Background())
+		}
+	}()
+	var consumers sync.WaitGroup
+	var sent int64
+	var mu sync.Mutex
+	for g := 0; g < 64; g++ {
+		consumers.Add(1)
+		go func(g int) {
+			defer consumers.Done()
+			for i := 0; i < 20; i++ {
+				td := batch(
+					sp{svc: "frontend", kind: client, trace: byte(g), id: byte(i*2 + 1), attrs: map[string]any{"peer.service": "payment"}},
+					sp{svc: "cart", kind: server, trace: byte(g), id: byte(i*2 + 2), parent: byte(i*2 + 1)},
+				)
+				assert.NoError(t, h.proc.ConsumeTraces(context.Background(), td))
+				mu.Lock()
+				sent += 2
+				mu.Unlock()
+			}
+		}(g)
+	}
+	consumers.Wait()
+	close(stop)
+	reloads.Wait()
+	got := 0
+	for _, td := range h.sink.AllTraces() {
+		got += td.SpanCount()
+	}
+	assert.Equal(t, int(sent), got, "every span comes out")
+	assert.Equal(t, int64(64*20), h.sum("drift.calls", nil))
+}
+
+// TestShutdownDuringConsumption: Shutdown while batches are being consumed neither panics nor leaves
+// a goroutine behind (goleak checks the package).
+func TestShutdownDuringConsumption(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	cfg.ReloadInterval = time.Millisecond
+	h := newHarness(t, cfg)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				_ = h.proc.ConsumeTraces(context.Background(), batch(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "x"}}))
+			}
+		}()
+	}
+	time.Sleep(time.Millisecond)
+	require.NoError(t, h.proc.Shutdown(context.Background()))
+	wg.Wait()
+}
+
+func TestIntentFileFaultsAtReload(t *testing.T) {
+	good, err := os.ReadFile(shopIntent)
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		fault func(path string)
+		want  string
+	}{
+		{"empty", func(p string) { require.NoError(t, os.WriteFile(p, nil, 0o600)) }, "the intent file is empty"},
+		{"truncated mid-write", func(p string) { require.NoError(t, os.WriteFile(p, good[:len(good)/2], 0o600)) }, "intent.yaml:"},
+		{"deleted", func(p string) { require.NoError(t, os.Remove(p)) }, "no such file"},
+		// root reads any file whatever its mode, so "unreadable" is a path that cannot be read as a file
+		{"unreadable", func(p string) { require.NoError(t, os.Remove(p)); require.NoError(t, os.Mkdir(p, 0o700)) }, "is a directory"},
+		{"too large", func(p string) {
+			require.NoError(t, os.WriteFile(p, append(append([]byte{}, good...), make([]byte, 50<<20)...), 0o600))
+		}, "larger than 16 MiB"},
+		{"alias bomb", func(p string) {
+			bomb := "version: 1\nlayers:\n  - &a [x, x, x, x, x, x, x, x, x]\n  - &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  - &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			require.NoError(t, os.WriteFile(p, []byte(bomb), 0o600))
+		}, "expected a string, found a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "intent.yaml")
+			require.NoError(t, os.WriteFile(path, good, 0o600))
+			h, logs := observedHarness(t, testConfig(path))
+			tt.fault(path)
+			h.p.reload(context.Background())
+			require.Equal(t, 1, logs.Len())
+			assert.Contains(t, logs.All()[0].ContextMap()["error"], tt.want)
+			h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
+			assert.Equal(t, "payment-is-protected", h.attr(1, "drift.rule"), "the last good model judges")
+		})
+	}
+}
+
+// TestReloadStorm: a file rewritten a thousand times, reloaded each time, ends on its last content.
+func TestReloadStorm(t *testing.T) {
+	cm := newConfigMapDir(t, allowCart)
+	h := newHarness(t, testConfig(cm.path))
+	for i := 0; i < 1000; i++ {
+		if i%2 == 0 {
+			cm.update(allowPay)
+		} else {
+			cm.update(broken)
+		}
+		h.p.reload(context.Background())
+	}
+	cm.update(allowPay)
+	h.p.reload(context.Background())
+	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
+	assert.Equal(t, "", h.attr(1, "drift.status"))
+	assert.Equal(t, int64(500), h.sum("drift.intent.reloads", map[string]string{"result": "failure"}))
+}

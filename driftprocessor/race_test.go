@@ -1,0 +1,5 @@
+//go:build race
+
+package driftprocessor
+
+const raceEnabled = true
