@@ -16,4 +16,4 @@ if ! kill -0 "$pid" 2>/dev/null; then
   exit 1
 fi
 echo "collector running (pid $pid), log: $log, config: testdata/demo/collector.yaml"
-go run ./cmd/driftdemo "${@:2}"
+cd demo && go run . "${@:2}"

@@ -1,9 +1,8 @@
-// Command driftdemo drives a small shop's traffic through a collector with the drift processor and
-// shows, plainly, the drift that the collector finds: each drifting edge once when it first appears,
-// and a periodic summary read from the collector's own metrics.
+// Command driftdemo runs a small real shop (package shop) whose traces go through a collector with
+// the drift processor, and shows, plainly, the drift that the collector finds: each drifting edge
+// once when it first appears, and a periodic summary read from the collector's own metrics.
 //
-// It sends traces with the OpenTelemetry Go SDK (one TracerProvider per service) over OTLP/gRPC, and
-// receives what the collector exports over OTLP/HTTP.
+// It receives what the collector exports over OTLP/HTTP.
 package main
 
 import (
@@ -11,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
@@ -22,23 +20,17 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
-	"go.opentelemetry.io/otel/trace"
 
+	"github.com/driftprocessor/driftprocessor/demo/shop"
 	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
 )
-
-var services = []string{"web-gateway", "storefront", "catalog", "cart", "checkout", "payments", "recommendations"}
 
 func main() {
 	otlp := flag.String("otlp", "127.0.0.1:4317", "the collector's OTLP/gRPC endpoint")
 	listen := flag.String("listen", "127.0.0.1:4320", "where to receive the collector's OTLP/HTTP export")
 	metrics := flag.String("metrics", "http://127.0.0.1:8888/metrics", "the collector's own metrics endpoint")
-	rate := flag.Int("rate", 10, "requests per second")
-	driftAfter := flag.Duration("drift-after", 5*time.Second, "when the hotfixes go live")
+	rate := flag.Int("rate", 10, "user requests per second")
+	driftAfter := flag.Duration("drift-after", 10*time.Second, "when the hotfixes go live")
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
 	every := flag.Duration("summary", 5*time.Second, "how often to print the summary")
 	flag.Parse()
@@ -64,15 +56,25 @@ func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAf
 	}
 	defer sink.Close()
 
-	tracers, shutdown, err := newTracers(ctx, otlp)
+	dir, err := os.MkdirTemp("", "driftdemo-")
 	if err != nil {
 		return err
 	}
-	s := &shop{tracers: tracers, rnd: rand.New(rand.NewPCG(1, 2))}
-	fmt.Printf("driftdemo: sending %d requests/s to %s; hotfixes go live after %s. Ctrl-C stops.\n", rate, otlp, driftAfter)
+	defer os.RemoveAll(dir)
+	s, err := shop.Start(ctx, otlp, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.Close(cctx)
+	}()
+	fmt.Printf("driftdemo: the shop runs (storefront, catalog, cart, checkout, payments, fulfilment); %d requests/s; traces to %s\n", rate, otlp)
+	fmt.Printf("driftdemo: hotfixes go live after %s. Ctrl-C stops.\n", driftAfter)
 	fmt.Printf("driftdemo: the collector's own metrics: %s\n\n", metricsURL)
 
-	start := time.Now()
+	hotfix := time.After(driftAfter)
 	requests := time.NewTicker(time.Second / time.Duration(max(rate, 1)))
 	summary := time.NewTicker(every)
 	defer requests.Stop()
@@ -80,45 +82,18 @@ func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAf
 	for {
 		select {
 		case <-ctx.Done():
-			shutdown()
 			time.Sleep(2 * time.Second) // let the last export come back
 			w.summary(metricsURL)
 			return nil
+		case <-hotfix:
+			s.EnableHotfixes()
+			fmt.Println("driftdemo: hotfixes are live: storefront -> payments, a new recommendations service, a retry loop, cart reading the catalog database")
 		case <-requests.C:
-			if !s.drift && time.Since(start) >= driftAfter {
-				s.drift = true
-				fmt.Println("driftdemo: hotfixes are live: storefront -> payments, a new recommendations service, storefront -> cart-cache")
-			}
-			s.request(ctx)
+			go func() { _ = s.Request(ctx) }()
 		case <-summary.C:
 			w.summary(metricsURL)
 		}
 	}
-}
-
-// newTracers makes one TracerProvider per service, as each would have in its own process.
-func newTracers(ctx context.Context, endpoint string) (map[string]trace.Tracer, func(), error) {
-	tracers := map[string]trace.Tracer{}
-	var providers []*sdktrace.TracerProvider
-	for _, svc := range services {
-		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
-		if err != nil {
-			return nil, nil, err
-		}
-		tp := sdktrace.NewTracerProvider(
-			sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(500*time.Millisecond)),
-			sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(svc))),
-		)
-		providers = append(providers, tp)
-		tracers[svc] = tp.Tracer("driftdemo")
-	}
-	return tracers, func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for _, tp := range providers {
-			_ = tp.Shutdown(sctx)
-		}
-	}, nil
 }
 
 // watcher prints each drifting edge once, when it first comes back from the collector.
