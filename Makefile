@@ -6,21 +6,25 @@ BIN := $(CURDIR)/bin
 OCB := $(BIN)/builder-$(OCB_VERSION)
 COLLECTOR := _build/otelcol-drift
 # What the collector is built from: make rebuilds it only when one of these changed.
-SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
+SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './demo/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 UNIT_PKGS = $$($(GO) list ./... | grep -v /test/e2e)
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Each fuzz target runs this long in `make test` (on its corpus and a little beyond); `make fuzz` longer.
 FUZZTIME ?= 5s
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run test build lint unit fuzz e2e check-next bench clean
+.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
 	@scripts/run-demo.sh $(COLLECTOR)
 
+## run-prometheus: the same, with a Prometheus server on 127.0.0.1:9090 scraping the collector
+run-prometheus: build
+	@PROMETHEUS=1 scripts/run-demo.sh $(COLLECTOR)
+
 ## test: go vet, gofmt, staticcheck, unit tests with -race, fuzz targets briefly, end-to-end tests, and the check against the next collector release
-test: lint unit fuzz e2e check-next
+test: lint unit fuzz e2e demo-test check-next
 
 ## build: build otelcol-drift with ocb into _build/
 build: $(COLLECTOR)
@@ -37,14 +41,20 @@ $(COLLECTOR): $(OCB) $(SOURCES)
 lint:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	cd demo && $(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(STATICCHECK) ./...
+	cd demo && $(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 
 unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
 	cd bench && $(GO) test -count=1 ./...
+
+## demo-test: the demo shop through the built collector finds every planned drift; Prometheus scrapes it
+demo-test: build
+	cd demo && OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 -v ./... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
 
 ## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=10m for a long run)
 fuzz:

@@ -38,6 +38,10 @@ type PairingConfig struct {
 	TTL time.Duration `mapstructure:"ttl"`
 	// MaxPending is the most spans that wait at once; beyond it, the oldest is judged early.
 	MaxPending int `mapstructure:"max_pending"`
+	// WholeTraces says whether both sides of every call reach this collector (a gateway behind a
+	// trace-id-aware load balancer, or a single collector). Set it to false in a sidecar or an agent:
+	// a span whose partner never comes is then counted as unresolved instead of being judged.
+	WholeTraces bool `mapstructure:"whole_traces"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -24,12 +24,12 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewID(typ),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 30 * time.Second, Annotate: AnnotateDrift,
-				Pairing: PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000}},
+				Pairing: PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true}},
 		},
 		{
 			id: component.NewIDWithName(typ, "custom"),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 0, Annotate: AnnotateAll,
-				Pairing: PairingConfig{TTL: 5 * time.Second, MaxPending: 10}},
+				Pairing: PairingConfig{TTL: 5 * time.Second, MaxPending: 10, WholeTraces: false}},
 		},
 		{id: component.NewIDWithName(typ, "no_intent"), wantErr: "intent_file: required"},
 		{id: component.NewIDWithName(typ, "bad_annotate"), wantErr: `annotate: "some" is not one of drift, all, none`},

@@ -27,7 +27,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		ReloadInterval: 30 * time.Second,
 		Annotate:       AnnotateDrift,
-		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000},
+		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
 	}
 }
 

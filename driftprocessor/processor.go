@@ -64,7 +64,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		cfg:       cfg,
 		logger:    set.Logger,
 		telemetry: tb,
-		resolver:  resolve.New(cfg.Pairing.TTL, cfg.Pairing.MaxPending),
+		resolver:  resolve.New(cfg.Pairing.TTL, cfg.Pairing.MaxPending, cfg.Pairing.WholeTraces),
 		now:       time.Now,
 		lastData:  data,
 		stop:      make(chan struct{}),

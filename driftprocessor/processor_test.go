@@ -329,3 +329,24 @@ func TestEdgesGauge(t *testing.T) {
 	assert.Equal(t, int64(1), h.sum("drift.edges", map[string]string{"drift.status": "conforming"}))
 	assert.Equal(t, int64(1), h.sum("drift.edges", map[string]string{"drift.status": "drift"}))
 }
+
+// TestPartialView: in a sidecar or agent (whole_traces: false), a span whose partner never comes is
+// counted as unresolved instead of being judged, so no call is judged wrongly or twice across the
+// tier; calls named by attributes are still judged.
+func TestPartialView(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	cfg.Pairing.WholeTraces = false
+	h := newHarness(t, cfg)
+	h.consume(
+		sp{svc: "cart", kind: server, id: 2, parent: 1},                                            // its client went to another agent
+		sp{svc: "frontend", kind: client, id: 3},                                                   // its server went to another agent
+		sp{svc: "frontend", kind: client, id: 4, attrs: map[string]any{"peer.service": "payment"}}, // named: judged
+		sp{svc: "frontend", kind: client, id: 5, attrs: map[string]any{"db.system.name": "mysql"}}, // an unmodelled database
+	)
+	h.expireAll()
+	assert.Equal(t, int64(1), h.sum("drift.unresolved", map[string]string{"drift.caller": "external"}))
+	assert.Equal(t, int64(1), h.sum("drift.unresolved", map[string]string{"drift.caller": "frontend"}))
+	assert.Equal(t, "forbidden_dependency", h.attr(4, "drift.kind"))
+	assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.callee": "mysql"}), "no server can come for a database")
+	assert.Equal(t, int64(2), h.sum("drift.calls", nil))
+}

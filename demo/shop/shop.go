@@ -23,15 +23,15 @@ import (
 type Shop struct {
 	storefront, catalog, cart, checkout, payments, fulfilment, recommendations *service
 
-	storefrontURL, cartURL, checkoutURL, recommendationsURL string
+	storefrontURL, cartURL, checkoutURL, recommendationsURL        string
 	catalogConn, paymentsConn, recoCatalogConn, hotfixPaymentsConn *grpc.ClientConn
-	catalogDB, cartDB, cartReadsCatalogDB                         *sql.DB
-	orders                                                        chan order
-	visitor                                                       *http.Client
-	hotfixes                                                      atomic.Bool
-	rnd                                                           *rand.Rand
-	rndMu                                                         sync.Mutex
-	consumer                                                      sync.WaitGroup
+	catalogDB, cartDB, cartReadsCatalogDB                          *sql.DB
+	orders                                                         chan order
+	visitor                                                        *http.Client
+	hotfixes                                                       atomic.Bool
+	rnd                                                            *rand.Rand
+	rndMu                                                          sync.Mutex
+	consumer                                                       sync.WaitGroup
 }
 
 // order is a message on the orders queue, with the trace context of its producer.
@@ -128,7 +128,9 @@ func (s *Shop) serve() error {
 	}
 	// payments: gRPC
 	paymentsAddr, err := s.payments.serveGRPC("shop.Payments", map[string]rpcMethod{
-		"Charge": func(_ context.Context, in *message) (*message, error) { return &message{Total: len(in.Items) * 10}, nil },
+		"Charge": func(_ context.Context, in *message) (*message, error) {
+			return &message{Total: len(in.Items) * 10}, nil
+		},
 	})
 	if err != nil {
 		return err

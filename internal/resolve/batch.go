@@ -44,11 +44,16 @@ type Sink interface {
 type Resolver struct {
 	store   *pairing.Store
 	scratch sync.Pool
+	partial bool
 }
 
 // New returns a resolver whose pairing store keeps at most maxPending waiting spans for ttl.
-func New(ttl time.Duration, maxPending int) *Resolver {
-	return &Resolver{store: pairing.New(ttl, maxPending), scratch: sync.Pool{New: func() any { return new(scratch) }}}
+// wholeTraces says whether both sides of every call reach this resolver (a gateway behind a
+// trace-id-aware load balancer, or a single collector); when they do not (a sidecar or an agent), a
+// span whose partner never came is counted as unresolved rather than judged: its partner was most
+// likely seen elsewhere.
+func New(ttl time.Duration, maxPending int, wholeTraces bool) *Resolver {
+	return &Resolver{store: pairing.New(ttl, maxPending), scratch: sync.Pool{New: func() any { return new(scratch) }}, partial: !wholeTraces}
 }
 
 // Pending is the number of spans waiting for their partner.
@@ -264,18 +269,23 @@ func mayHaveServer(span ptrace.Span, kind intent.Kind) bool {
 }
 
 // expired judges an entry whose partner did not come in time, or that was evicted from a full store.
-func (b *batch) expired(e pairing.Entry) { expire(b.m, b.sink, e) }
+func (b *batch) expired(e pairing.Entry) { b.r.expire(b.m, b.sink, e) }
 
 // Expire judges the entries whose partner did not come in time. Their spans have passed: the calls
 // show in metrics only.
 func (r *Resolver) Expire(m *intent.Compiled, now time.Time, sink Sink) {
-	r.store.Expire(now, func(e pairing.Entry) { expire(m, sink, e) })
+	r.store.Expire(now, func(e pairing.Entry) { r.expire(m, sink, e) })
 }
 
-func expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
+func (r *Resolver) expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
+	if r.partial && e.State == pairing.SeenServer {
+		sink.Unresolved(intent.External)
+		return
+	}
 	switch e.State {
 	case pairing.PendingClient:
-		if e.Peer == "" {
+		uninstrumented := intent.Kind(e.PeerKind) == intent.KindDatabase || intent.Kind(e.PeerKind) == intent.KindMessaging
+		if e.Peer == "" || (r.partial && !uninstrumented) {
 			sink.Unresolved(e.Service)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/collectortest"
 	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
 )
 
@@ -109,7 +110,7 @@ func TestEndToEnd(t *testing.T) {
 	require.Len(t, sent, capture.BoutiqueSpans)
 	ctx := context.Background()
 	for _, b := range batches {
-		require.NoError(t, col.send(ctx, b))
+		require.NoError(t, col.Send(ctx, b))
 	}
 
 	require.Eventually(t, func() bool { return rec.count() == capture.BoutiqueSpans }, 60*time.Second, 100*time.Millisecond,
@@ -132,12 +133,12 @@ func TestEndToEnd(t *testing.T) {
 	rec.mu.Unlock()
 
 	// The collector's own metrics endpoint serves the drift counters.
-	scrape := col.waitMetric("drift_calls",
+	scrape := col.WaitMetric("drift_calls",
 		`drift_caller="frontend"`, `drift_callee="currencyservice"`, `drift_kind="undeclared_dependency"`, `} 1438`)
-	assert.Len(t, metricLines(scrape, "drift_calls", `drift_status="conforming"`, `drift_caller="checkoutservice"`, `drift_callee="paymentservice"`, `} 18`), 1, scrape)
-	assert.Len(t, metricLines(scrape, "drift_edges", `drift_status="drift"`, `} 1`), 1)
-	assert.Len(t, metricLines(scrape, "drift_edges", `drift_status="conforming"`, `} 15`), 1, "14 declared edges and the ingress")
-	assert.Empty(t, metricLines(scrape, "drift_unresolved"), "nothing unresolved")
+	assert.Len(t, collectortest.MetricLines(scrape, "drift_calls", `drift_status="conforming"`, `drift_caller="checkoutservice"`, `drift_callee="paymentservice"`, `} 18`), 1, scrape)
+	assert.Len(t, collectortest.MetricLines(scrape, "drift_edges", `drift_status="drift"`, `} 1`), 1)
+	assert.Len(t, collectortest.MetricLines(scrape, "drift_edges", `drift_status="conforming"`, `} 15`), 1, "14 declared edges and the ingress")
+	assert.Empty(t, collectortest.MetricLines(scrape, "drift_unresolved"), "nothing unresolved")
 }
 
 // TestBrokenIntentAtStartup: the collector stops with the file, line and key.
@@ -145,10 +146,10 @@ func TestBrokenIntentAtStartup(t *testing.T) {
 	path := writeIntent(t, "version: 1\nservices:\n  frontend:\n    depends_on: [cart]\n  cart: {lyer: core}\n")
 	_, sink := newReceiver(t)
 	col := startCollector(t, path, sink.Endpoint)
-	code, exited := col.waitExit(60 * time.Second)
+	code, exited := col.WaitExit(60 * time.Second)
 	require.True(t, exited, "the collector must not start with a broken intent")
 	assert.NotEqual(t, 0, code)
-	assert.Contains(t, col.out.String(), path+`:5: services.cart.lyer: unknown key "lyer"`)
+	assert.Contains(t, col.Out.String(), path+`:5: services.cart.lyer: unknown key "lyer"`)
 }
 
 // TestBrokenIntentAtReload: a broken file at reload keeps the last good model; the collector runs on.
@@ -159,24 +160,24 @@ func TestBrokenIntentAtReload(t *testing.T) {
 	col := startCollector(t, path, sink.Endpoint)
 	ctx := context.Background()
 
-	require.NoError(t, col.send(ctx, paymentCall(1)))
+	require.NoError(t, col.Send(ctx, paymentCall(1)))
 	require.Eventually(t, func() bool { return rec.count() == 1 }, 30*time.Second, 50*time.Millisecond)
 
 	tmp := path + ".tmp"
 	require.NoError(t, os.WriteFile(tmp, []byte("version: 1\nservices:\n  frontend: {depends_on: [nowhere]}\n"), 0o600))
 	require.NoError(t, os.Rename(tmp, path))
 	require.Eventually(t, func() bool {
-		return strings.Contains(col.out.String(), "Intent file reload failed; keeping the last good model")
+		return strings.Contains(col.Out.String(), "Intent file reload failed; keeping the last good model")
 	}, 30*time.Second, 50*time.Millisecond)
-	assert.Contains(t, col.out.String(), `:3: services.frontend.depends_on[0]: depends on \"nowhere\"`)
+	assert.Contains(t, col.Out.String(), `:3: services.frontend.depends_on[0]: depends on \"nowhere\"`)
 
-	require.NoError(t, col.send(ctx, paymentCall(2)))
+	require.NoError(t, col.Send(ctx, paymentCall(2)))
 	require.Eventually(t, func() bool { return rec.count() == 2 }, 30*time.Second, 50*time.Millisecond)
 	rec.mu.Lock()
 	assert.Equal(t, map[string]int{"frontend -> payment undeclared_dependency depends_on": 2}, rec.drifts,
 		"both calls judged, the second by the last good model")
 	rec.mu.Unlock()
-	col.waitMetric("drift_intent_reloads", `result="failure"`, "} 1")
+	col.WaitMetric("drift_intent_reloads", `result="failure"`, "} 1")
 }
 
 // paymentCall is one frontend client span that names payment as its peer.

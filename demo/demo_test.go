@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/demo/shop"
+	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
+)
+
+// planned is every drift the hotfixes bring, with the kind each must show.
+var planned = map[string]string{
+	"storefront -> payments":        "forbidden_dependency",
+	"storefront -> recommendations": "undeclared_dependency",
+	"recommendations -> catalog":    "unknown_service",
+	"cart -> catalog-db":            "forbidden_dependency",
+}
+
+// declared is every edge of the shop before its hotfixes; all must conform.
+var declared = []string{
+	"external -> storefront", "storefront -> catalog", "storefront -> cart", "storefront -> checkout",
+	"catalog -> catalog-db", "cart -> cart-db", "checkout -> cart", "checkout -> payments", "checkout -> orders-queue",
+}
+
+var binary string
+
+func TestMain(m *testing.M) {
+	root, _ := filepath.Abs("..")
+	var err error
+	if binary, err = collectortest.Binary(root); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+const demoCollector = `
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "{{GRPC}}"}
+processors:
+  drift:
+    intent_file: "INTENT"
+    annotate: all
+    pairing: {ttl: 5s}
+  batch: {timeout: 200ms}
+exporters:
+  otlp_http:
+    endpoint: "SINK"
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [drift, batch], exporters: [otlp_http]}
+`
+
+// edges collects what the collector exports: for each edge, the statuses and kinds seen.
+type edges struct {
+	mu   sync.Mutex
+	seen map[string]map[string]bool // edge -> "conforming" or a kind
+}
+
+func (e *edges) batch(td ptrace.Traces) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
+			spans := rss.At(i).ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				a := spans.At(k).Attributes()
+				status, ok := a.Get("drift.status")
+				if !ok {
+					continue
+				}
+				caller, _ := a.Get("drift.caller")
+				callee, _ := a.Get("drift.callee")
+				edge := caller.Str() + " -> " + callee.Str()
+				verdict := status.Str()
+				if kind, ok := a.Get("drift.kind"); ok {
+					verdict = kind.Str()
+				}
+				if e.seen[edge] == nil {
+					e.seen[edge] = map[string]bool{}
+				}
+				e.seen[edge][verdict] = true
+			}
+		}
+	}
+}
+
+func (e *edges) has(edge, verdict string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.seen[edge][verdict]
+}
+
+// runShop starts the collector and the shop and sends requests until stop is closed.
+func runShop(t *testing.T, sink *otlpsink.Sink) (*shop.Shop, *collectortest.Collector, func()) {
+	intent, _ := filepath.Abs(filepath.Join("..", "testdata", "demo", "intent.yaml"))
+	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", intent, "SINK", sink.Endpoint).Replace(demoCollector))
+	col.WaitMetric("drift_pairing_pending") // ready
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := shop.Start(ctx, col.GRPCAddr, t.TempDir())
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := s.Request(ctx); err != nil && ctx.Err() == nil {
+					t.Errorf("request: %v", err)
+				}
+			}
+		}
+	}()
+	return s, col, func() {
+		cancel()
+		wg.Wait()
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		assert.NoError(t, s.Close(cctx))
+	}
+}
+
+// TestDemoFindsEveryPlannedDrift: the shop conforms, then its hotfixes go live; every planned drift is
+// found with its kind, and no declared edge is ever flagged.
+func TestDemoFindsEveryPlannedDrift(t *testing.T) {
+	e := &edges{seen: map[string]map[string]bool{}}
+	sink, err := otlpsink.Start("127.0.0.1:0", e.batch)
+	require.NoError(t, err)
+	defer sink.Close()
+	s, _, stop := runShop(t, sink)
+
+	require.Eventually(t, func() bool {
+		for _, edge := range declared {
+			if !e.has(edge, "conforming") {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "every declared edge is seen conforming before the hotfixes")
+	e.mu.Lock()
+	before := len(e.seen)
+	e.mu.Unlock()
+	assert.Equal(t, len(declared), before, "before the hotfixes, only declared edges: %v", e.seen)
+
+	s.EnableHotfixes()
+	require.Eventually(t, func() bool {
+		for edge, kind := range planned {
+			if !e.has(edge, kind) {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "every planned drift is found")
+	time.Sleep(time.Second)
+	stop()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var edgesSeen []string
+	for edge, verdicts := range e.seen {
+		edgesSeen = append(edgesSeen, edge)
+		if kind, ok := planned[edge]; ok {
+			assert.Equal(t, map[string]bool{kind: true}, verdicts, edge)
+			continue
+		}
+		assert.Equal(t, map[string]bool{"conforming": true}, verdicts, "%s is declared and must never drift", edge)
+	}
+	sort.Strings(edgesSeen)
+	assert.Len(t, edgesSeen, len(declared)+len(planned), "%v", edgesSeen)
+}
+
+// TestPrometheusFindsDrift: a real Prometheus server scrapes the collector and its query API
+// answers with the drift, by edge.
+func TestPrometheusFindsDrift(t *testing.T) {
+	prom, err := exec.LookPath("prometheus")
+	require.NoError(t, err, "this test needs the Debian package prometheus (.ci/run installs it)")
+	sink, err := otlpsink.Start("127.0.0.1:0", func(ptrace.Traces) {})
+	require.NoError(t, err)
+	defer sink.Close()
+	s, col, stop := runShop(t, sink)
+	defer stop()
+	s.EnableHotfixes()
+
+	promURL := startPrometheus(t, prom, col.MetricsAddr)
+	query := `sum by (drift_caller, drift_callee, drift_kind) (drift_calls{drift_status="drift"})`
+	var found map[string]string
+	require.Eventually(t, func() bool {
+		found = queryDrift(t, promURL, query)
+		for edge, kind := range planned {
+			if found[edge] != kind {
+				return false
+			}
+		}
+		return true
+	}, 90*time.Second, 500*time.Millisecond, "Prometheus returns every planned drift")
+	assert.Equal(t, planned, found)
+}
+
+// startPrometheus runs a Prometheus server on a free loopback port, scraping target every second.
+func startPrometheus(t *testing.T, binary, target string) string {
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: otelcol-drift\n    static_configs: [{targets: [%q]}]\n", target)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
+	addr := fmt.Sprintf("127.0.0.1:%d", collectortest.FreePort(t))
+	cmd := exec.Command(binary, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", out.String())
+		}
+	})
+	return "http://" + addr
+}
+
+// queryDrift runs an instant query and returns "caller -> callee" -> kind.
+func queryDrift(t *testing.T, promURL, query string) map[string]string {
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, r := range body.Data.Result {
+		out[r.Metric["drift_caller"]+" -> "+r.Metric["drift_callee"]] = r.Metric["drift_kind"]
+	}
+	return out
+}
