@@ -27,6 +27,8 @@ type Config struct {
 	Annotate string `mapstructure:"annotate"`
 	// Pairing bounds the store of client and server spans waiting for their partner.
 	Pairing PairingConfig `mapstructure:"pairing"`
+	// Behaviour sets the windows that judge the `expect` blocks of the intent.
+	Behaviour BehaviourConfig `mapstructure:"behaviour"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -42,6 +44,19 @@ type PairingConfig struct {
 	// trace-id-aware load balancer, or a single collector). Set it to false in a sidecar or an agent:
 	// a span whose partner never comes is then counted as unresolved instead of being judged.
 	WholeTraces bool `mapstructure:"whole_traces"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// BehaviourConfig sets the windows of behaviour drift.
+type BehaviourConfig struct {
+	// Window is the sliding window of the p99 latency and the error rate.
+	Window time.Duration `mapstructure:"window"`
+	// MinCalls is how many calls a window needs before it may be judged.
+	MinCalls int `mapstructure:"min_calls"`
+	// MaxEdges bounds the edges that have a window; beyond, calls are judged one by one only.
+	MaxEdges int `mapstructure:"max_edges"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -69,6 +84,15 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Pairing.MaxPending <= 0 {
 		errs = append(errs, fmt.Errorf("pairing.max_pending: must be positive, got %d", cfg.Pairing.MaxPending))
+	}
+	if cfg.Behaviour.Window < 6*time.Millisecond {
+		errs = append(errs, fmt.Errorf("behaviour.window: must be at least 6ms, got %s", cfg.Behaviour.Window))
+	}
+	if cfg.Behaviour.MinCalls < 1 {
+		errs = append(errs, fmt.Errorf("behaviour.min_calls: must be at least 1, got %d", cfg.Behaviour.MinCalls))
+	}
+	if cfg.Behaviour.MaxEdges < 1 {
+		errs = append(errs, fmt.Errorf("behaviour.max_edges: must be at least 1, got %d", cfg.Behaviour.MaxEdges))
 	}
 	if cfg.IntentFile != "" {
 		if _, _, err := intent.Load(cfg.IntentFile); err != nil {

@@ -24,17 +24,20 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewID(typ),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 30 * time.Second, Annotate: AnnotateDrift,
-				Pairing: PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true}},
+				Pairing:   PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+				Behaviour: BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000}},
 		},
 		{
 			id: component.NewIDWithName(typ, "custom"),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 0, Annotate: AnnotateAll,
-				Pairing: PairingConfig{TTL: 5 * time.Second, MaxPending: 10, WholeTraces: false}},
+				Pairing:   PairingConfig{TTL: 5 * time.Second, MaxPending: 10, WholeTraces: false},
+				Behaviour: BehaviourConfig{Window: time.Minute, MinCalls: 5, MaxEdges: 10}},
 		},
 		{id: component.NewIDWithName(typ, "no_intent"), wantErr: "intent_file: required"},
 		{id: component.NewIDWithName(typ, "bad_annotate"), wantErr: `annotate: "some" is not one of drift, all, none`},
 		{id: component.NewIDWithName(typ, "bad_pairing"), wantErr: "pairing.ttl: must be positive"},
 		{id: component.NewIDWithName(typ, "negative_reload"), wantErr: "reload_interval: must not be negative"},
+		{id: component.NewIDWithName(typ, "bad_behaviour"), wantErr: "behaviour.min_calls: must be at least 1"},
 		{id: component.NewIDWithName(typ, "broken_intent"), wantErr: "testdata/broken-intent.yaml:4: services.frontend.depends_on[0]: depends on \"cart\""},
 	}
 	for _, tt := range tests {

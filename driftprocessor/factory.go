@@ -28,6 +28,7 @@ func createDefaultConfig() component.Config {
 		ReloadInterval: 30 * time.Second,
 		Annotate:       AnnotateDrift,
 		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+		Behaviour:      BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
 	}
 }
 

@@ -26,6 +26,8 @@ type sp struct {
 	parent byte // 0: root
 	name   string
 	attrs  map[string]any
+	dur    time.Duration // 0: 1 ms
+	status ptrace.StatusCode
 }
 
 func traceID(b byte) pcommon.TraceID {
@@ -63,6 +65,10 @@ func batch(spans ...sp) ptrace.Traces {
 		if s.name == "" {
 			span.SetName("op")
 		}
+		start := pcommon.Timestamp(1_700_000_000_000_000_000)
+		span.SetStartTimestamp(start)
+		span.SetEndTimestamp(start + pcommon.Timestamp(max(s.dur, time.Millisecond)))
+		span.Status().SetCode(s.status)
 		if err := span.Attributes().FromRaw(s.attrs); err != nil {
 			panic(err)
 		}
@@ -112,6 +118,30 @@ func testConfig(intentFile string) *Config {
 func (h *harness) consume(spans ...sp) {
 	h.t.Helper()
 	require.NoError(h.t, h.proc.ConsumeTraces(context.Background(), batch(spans...)))
+}
+
+func (h *harness) consume2(td ptrace.Traces) {
+	h.t.Helper()
+	require.NoError(h.t, h.proc.ConsumeTraces(context.Background(), td))
+}
+
+// gauge returns the value of a float gauge's point whose attributes include want.
+func (h *harness) gauge(name string, want map[string]string) float64 {
+	h.t.Helper()
+	m, err := h.tel.GetMetric(name)
+	require.NoError(h.t, err)
+	for _, dp := range m.Data.(metricdata.Gauge[float64]).DataPoints {
+		match := true
+		for k, v := range want {
+			got, ok := dp.Attributes.Value(attribute.Key(k))
+			match = match && ok && got.AsString() == v
+		}
+		if match {
+			return dp.Value
+		}
+	}
+	h.t.Fatalf("no %s point with %v", name, want)
+	return 0
 }
 
 // expireAll moves the clock past the TTL and expires what waits.

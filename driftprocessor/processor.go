@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/record"
@@ -37,6 +38,7 @@ type driftProcessor struct {
 	telemetry *metadata.TelemetryBuilder
 	resolver  *resolve.Resolver
 	recorder  *record.Recorder
+	behaviour *behaviour.Tracker
 	now       func() time.Time
 
 	current atomic.Pointer[model] // swapped whole on reload; read without locks
@@ -71,6 +73,9 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	}
 	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
 	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)
+	bc := behaviour.DefaultConfig
+	bc.Window, bc.MinCalls, bc.MaxEdges, bc.SiblingTTL = cfg.Behaviour.Window, cfg.Behaviour.MinCalls, cfg.Behaviour.MaxEdges, cfg.Pairing.TTL
+	p.behaviour = behaviour.New(bc)
 	p.use(m)
 	if err := p.registerObservers(); err != nil {
 		tb.Shutdown()
@@ -121,7 +126,23 @@ func (p *driftProcessor) registerObservers() error {
 			o.Observe(int64(p.resolver.Pending()))
 			return nil
 		}),
+		t.RegisterDriftEdgeBehaviourCallback(p.observeBehaviour),
 	)
+}
+
+// observeBehaviour reports each edge's observed p99 and error rate next to the expected ones.
+func (p *driftProcessor) observeBehaviour(_ context.Context, p99, p99Expected, errorRate, errorRateExpected metric.Float64Observer) {
+	for _, s := range p.behaviour.Stats() {
+		attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, s.Edge.Caller), attribute.String(record.AttrCallee, s.Edge.Callee)))
+		if s.Expect.LatencyP99 > 0 {
+			p99.Observe(s.P99.Seconds(), attrs)
+			p99Expected.Observe(s.Expect.LatencyP99.Seconds(), attrs)
+		}
+		if s.Expect.HasErrorRate {
+			errorRate.Observe(s.ErrorRate, attrs)
+			errorRateExpected.Observe(s.Expect.ErrorRate, attrs)
+		}
+	}
 }
 
 func (p *driftProcessor) start(context.Context, component.Host) error {
@@ -223,10 +244,29 @@ type sink struct {
 
 func (s *sink) Call(c judge.Call, span ptrace.Span, stamp bool) {
 	v := judge.Judge(s.m.intent, &c)
+	if s.m.intent.HasExpectations() && c.Ops != nil {
+		s.p.judgeBehaviour(s.m.intent, &c, &v)
+	}
 	s.tally.Call(&c, v)
 	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {
 		annotate(s.m.intent, &c, v, span)
 	}
+}
+
+// judgeBehaviour adds the behaviour kinds of a call whose edge has expectations. Calls judged at the
+// end of their TTL have no spans at hand and are not counted in the windows.
+func (p *driftProcessor) judgeBehaviour(m *intent.Compiled, c *judge.Call, v *judge.Verdict) {
+	e, ok := m.Expectation(c.Caller.ID, c.Callee.ID)
+	if !ok {
+		return
+	}
+	op := ""
+	if e.HasRetries {
+		op = c.Op().String()
+	}
+	kinds, b := p.behaviour.Observe(behaviour.Edge{Caller: c.Caller.Name, Callee: c.Callee.Name}, e, op, c.Ops.Observe(), p.now())
+	v.Kinds |= kinds
+	v.Behaviour = b
 }
 
 func (s *sink) Unresolved(caller string) { s.p.recorder.Unresolved(caller) }

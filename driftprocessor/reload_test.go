@@ -123,7 +123,7 @@ func TestBrokenIntentAtStartup(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(broken), 0o600))
 	_, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(typ), testConfig(path), consumertest.NewNop())
 	require.Error(t, err)
-	assert.True(t, strings.HasSuffix(err.Error(), `intent.yaml:5: services.cart.lyer: unknown key "lyer" (allowed: layer, zone, owner, aliases, ingress, depends_on)`), err.Error())
+	assert.True(t, strings.HasSuffix(err.Error(), `intent.yaml:5: services.cart.lyer: unknown key "lyer" (allowed: layer, zone, owner, aliases, ingress, depends_on, expect, expect_incoming)`), err.Error())
 }
 
 // TestShutdownStopsBackground: no goroutine outlives Shutdown (goleak checks the package too).

@@ -30,6 +30,12 @@ func Boutique() (ptrace.Traces, error) {
 	return readGzipJSON(filepath.Join(Dir(), "online-boutique", "fault-free-2022-08-23T17-00.otlp.json.gz"))
 }
 
+// BoutiqueCurrencyFault reads the Online Boutique minute under a CPU-contention fault injected into
+// currencyservice at 13:27:51 (2022-08-23).
+func BoutiqueCurrencyFault() (ptrace.Traces, error) {
+	return readGzipJSON(filepath.Join(Dir(), "online-boutique", "fault-currency-cpu-2022-08-23T13-29.otlp.json.gz"))
+}
+
 func readGzipJSON(path string) (ptrace.Traces, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -27,6 +27,7 @@ type Node struct {
 type Dependency struct {
 	Line       int
 	operations []matcher // empty: any operation
+	expect     Expect    // merged: the dependency's, then its caller's default, then its callee's
 }
 
 // AllowsOperation reports whether the operation a+sep+b is among the declared operations (any, when
@@ -61,6 +62,31 @@ type Compiled struct {
 	deps      map[uint64]*Dependency
 	resources resourceIndex
 	rules     []Rule
+	outgoing  []Expect // by node: the default for a service's outgoing dependencies
+	incoming  []Expect // by node: what every call it receives is expected to do
+	expects   bool     // whether anything at all is expected
+}
+
+// HasExpectations reports whether the model expects any behaviour, so that a model without
+// expectations costs nothing more per call.
+func (c *Compiled) HasExpectations() bool { return c.expects }
+
+// Expectation returns what the call from -> to is expected to do: the dependency's expect, then the
+// caller's default, then the callee's expect_incoming, field by field. ok is false when nothing is.
+func (c *Compiled) Expectation(from, to NodeID) (e Expect, ok bool) {
+	if !c.expects {
+		return e, false
+	}
+	if d := c.Dependency(from, to); d != nil {
+		return d.expect, !d.expect.IsZero()
+	}
+	if from != NoNode {
+		e = c.outgoing[from]
+	}
+	if to != NoNode {
+		e = e.over(c.incoming[to])
+	}
+	return e, !e.IsZero()
 }
 
 type hostPort struct {
@@ -212,6 +238,9 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 			}
 		}
 		c.names[s.Name] = NodeID(len(c.nodes))
+		c.outgoing = append(c.outgoing, deref(s.Expect))
+		c.incoming = append(c.incoming, deref(s.ExpectIncoming))
+		c.expects = c.expects || s.Expect != nil || s.ExpectIncoming != nil
 		c.nodes = append(c.nodes, Node{
 			Name: s.Name, Kind: s.Kind, Layer: layer, Zone: s.Zone, Owner: s.Owner,
 			Ingress: s.Ingress, Line: s.Line, DepsLine: s.DepsLine,
@@ -256,6 +285,13 @@ func splitHostPort(addr string) (string, int64) {
 	return strings.Trim(addr[:i], "[]"), p
 }
 
+func deref(e *Expect) Expect {
+	if e == nil {
+		return Expect{}
+	}
+	return *e
+}
+
 func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 	for i := range specs {
 		s := &specs[i]
@@ -271,7 +307,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 				d.errorf(dep.Line, dep.Path, "%s already depends on %s", s.Name, dep.To)
 				continue
 			}
-			cd := &Dependency{Line: dep.Line}
+			cd := &Dependency{Line: dep.Line, expect: deref(dep.Expect).over(c.outgoing[from]).over(c.incoming[to])}
 			for j, op := range dep.Operations {
 				g, err := compileGlob(op)
 				if err != nil {
@@ -281,6 +317,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 				cd.operations = append(cd.operations, g)
 			}
 			c.deps[key] = cd
+			c.expects = c.expects || dep.Expect != nil
 		}
 	}
 }

@@ -136,8 +136,8 @@ func (d *decoder) policy(n *yaml.Node, p *Policy) {
 }
 
 var (
-	serviceKeys  = []string{"layer", "zone", "owner", "aliases", "ingress", "depends_on"}
-	resourceKeys = []string{"kind", "layer", "zone", "owner", "aliases", "match"}
+	serviceKeys  = []string{"layer", "zone", "owner", "aliases", "ingress", "depends_on", "expect", "expect_incoming"}
+	resourceKeys = []string{"kind", "layer", "zone", "owner", "aliases", "match", "expect_incoming"}
 )
 
 // nodes reads the services (kind == KindService) or resources mapping.
@@ -194,6 +194,10 @@ func (d *decoder) nodeField(f field, path string, node *NodeSpec) {
 				node.DependsOn = append(node.DependsOn, dep)
 			}
 		}
+	case "expect":
+		node.Expect = d.expect(f.val, path, f.line)
+	case "expect_incoming":
+		node.ExpectIncoming = d.expect(f.val, path, f.line)
 	case "match":
 		mfs, _ := d.fields(f.val, path)
 		for _, mf := range mfs {
@@ -216,15 +220,18 @@ func (d *decoder) dependency(n *yaml.Node, path string) (DependencySpec, bool) {
 		dep.To = s
 		return dep, ok
 	}
-	fs, ok := d.fields(r, path, "to", "operations")
+	fs, ok := d.fields(r, path, "to", "operations", "expect")
 	if !ok {
 		return dep, false
 	}
 	for _, f := range fs {
-		if f.key == "to" {
+		switch f.key {
+		case "to":
 			dep.To, _ = d.nonEmptyStr(f.val, join(path, "to"))
-		} else {
+		case "operations":
 			dep.Operations = d.strs(f.val, join(path, "operations"))
+		case "expect":
+			dep.Expect = d.expect(f.val, join(path, "expect"), f.line)
 		}
 	}
 	if dep.To == "" {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadShop(t *testing.T) {
@@ -197,5 +198,63 @@ resources:
 	}
 	if id := MatchResource(c2, mapAttrs{"db.system.name": "redis", "db.namespace": "c"}); id == NoNode || c2.Node(id).Name != "any-redis" {
 		t.Errorf("falls through to the glob: got %v", id)
+	}
+}
+
+func TestExpectations(t *testing.T) {
+	c, err := LoadBytes("e.yaml", []byte(`version: 1
+services:
+  web:
+    expect: {latency: {max: 2s}, retries: 1}
+    depends_on:
+      - to: api
+        expect: {latency: {p99: 200ms}, error_rate: 1%}
+      - db
+  api:
+    expect_incoming: {calls_per_request: 10, latency: {max: 1s}}
+resources:
+  db: {kind: database, expect_incoming: {error_rate: "0.5%"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, api, db := c.Lookup("web"), c.Lookup("api"), c.Lookup("db")
+	e, ok := c.Expectation(web, api)
+	want := Expect{LatencyMax: 2 * time.Second, LatencyP99: 200 * time.Millisecond, ErrorRate: 0.01, HasErrorRate: true,
+		Retries: 1, HasRetries: true, CallsPerRequest: 10, Line: 7}
+	if !ok || e != want {
+		t.Errorf("web -> api: %+v, want %+v", e, want)
+	}
+	if e, ok := c.Expectation(web, db); !ok || e.ErrorRate != 0.005 || e.LatencyMax != 2*time.Second {
+		t.Errorf("web -> db: %+v", e)
+	}
+	if e, ok := c.Expectation(NoNode, api); !ok || e.LatencyMax != time.Second || e.CallsPerRequest != 10 {
+		t.Errorf("unknown -> api: %+v", e)
+	}
+	if _, ok := c.Expectation(api, web); ok {
+		t.Error("nothing is expected of api -> web")
+	}
+	plain, _ := LoadBytes("p.yaml", []byte("version: 1\nservices: {a: {depends_on: [b]}, b: {}}\n"))
+	if plain.HasExpectations() {
+		t.Error("a model without expect blocks expects nothing")
+	}
+}
+
+func TestExpectErrors(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"version: 1\nservices:\n  a:\n    expect: {latency: {max: fast}}\n", `e.yaml:4: services.a.expect.latency.max: "fast" is not a positive duration`},
+		{"version: 1\nservices:\n  a:\n    expect: {error_rate: 120%}\n", `e.yaml:4: services.a.expect.error_rate: "120%" is not a percentage`},
+		{"version: 1\nservices:\n  a:\n    expect: {error_rate: 0.5}\n", `e.yaml:4: services.a.expect.error_rate: "0.5" is not a percentage`},
+		{"version: 1\nservices:\n  a:\n    expect:\n      latency: {max: 100ms, p99: 1s}\n", `e.yaml:5: services.a.expect.latency.p99: p99 1s is above max 100ms`},
+		{"version: 1\nservices:\n  a:\n    expect: {retries: -1}\n", `e.yaml:4: services.a.expect.retries: must be at least 0`},
+		{"version: 1\nservices:\n  a:\n    expect: {calls_per_request: 0}\n", `e.yaml:4: services.a.expect.calls_per_request: must be at least 1`},
+		{"version: 1\nservices:\n  a:\n    expect: {latncy: {max: 1s}}\n", `e.yaml:4: services.a.expect.latncy: unknown key`},
+		{"version: 1\nservices:\n  a:\n    depends_on:\n      - to: b\n        expect: {}\n  b: {}\n", `e.yaml:6: services.a.depends_on[0].expect: an empty expect block`},
+		{"version: 1\nresources:\n  db: {kind: database, expect: {retries: 1}}\n", `e.yaml:3: resources.db.expect: unknown key "expect"`},
+	} {
+		_, err := LoadBytes("e.yaml", []byte(tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q:\n got %v\nwant %s", tt.yaml, err, tt.want)
+		}
 	}
 }

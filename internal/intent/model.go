@@ -81,6 +81,9 @@ type NodeSpec struct {
 	DependsOn []DependencySpec
 	DepsLine  int // line of `depends_on`, or of the node when it has none
 	Match     []MatchSpec
+	// Expect is the default for the service's outgoing dependencies; ExpectIncoming for every call
+	// the node receives.
+	Expect, ExpectIncoming *Expect
 }
 
 // DependencySpec is one entry of depends_on.
@@ -89,6 +92,7 @@ type DependencySpec struct {
 	Line       int
 	Path       string
 	Operations []string
+	Expect     *Expect
 }
 
 // MatchSpec is one attribute matcher of a resource.

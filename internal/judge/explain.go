@@ -2,6 +2,8 @@ package judge
 
 import (
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
@@ -45,9 +47,42 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	case UndeclaredIngress:
 		return warn("ingress", "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
 			edge, c.Callee.Name, m.File, m.Node(c.Callee.ID).Line)
+	case LatencyExceeded:
+		b := &v.Behaviour
+		if b.Expect.LatencyMax > 0 && b.Latency > b.Expect.LatencyMax {
+			return warn("expect", "%s took %s, expected at most %s (%s:%d).", edge, human(b.Latency), human(b.Expect.LatencyMax), m.File, b.Expect.Line)
+		}
+		return warn("expect", "%s: p99 %s over the last %s, expected at most %s (%s:%d).",
+			edge, human(b.P99), human(b.Window), human(b.Expect.LatencyP99), m.File, b.Expect.Line)
+	case ErrorRateExceeded:
+		b := &v.Behaviour
+		return warn("expect", "%s: error rate %s over the last %s, expected at most %s (%s:%d).",
+			edge, percent(b.ErrorRate), human(b.Window), percent(b.Expect.ErrorRate), m.File, b.Expect.Line)
+	case RetryAmplification:
+		b := &v.Behaviour
+		return warn("expect", "%s: %d re-sends of one call, expected at most %d (%s:%d).", edge, b.Resends, b.Expect.Retries, m.File, b.Expect.Line)
+	case FanoutExceeded:
+		b := &v.Behaviour
+		return warn("expect", "%s: %d calls under one parent span, expected at most %d (%s:%d).",
+			edge, b.Fanout, b.Expect.CallsPerRequest, m.File, b.Expect.Line)
 	}
 	return Explanation{}
 }
+
+// human writes a duration as people read it: 2.3 s, 200 ms, 5 m.
+func human(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d m", d/time.Minute)
+	case d >= time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'g', 3, 64) + " s"
+	case d >= time.Millisecond:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'g', 3, 64) + " ms"
+	}
+	return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'g', 3, 64) + " µs"
+}
+
+func percent(f float64) string { return strconv.FormatFloat(f*100, 'g', 3, 64) + "%" }
 
 func warn(rule, format string, args ...any) Explanation {
 	return Explanation{Rule: rule, Severity: intent.SeverityWarning, Message: fmt.Sprintf(format, args...)}

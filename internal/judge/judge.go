@@ -3,6 +3,8 @@
 package judge
 
 import (
+	"time"
+
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
@@ -18,6 +20,10 @@ const (
 	UnknownService
 	UndeclaredOperation
 	UndeclaredIngress
+	LatencyExceeded
+	ErrorRateExceeded
+	RetryAmplification
+	FanoutExceeded
 	// NumKinds is the number of kinds.
 	NumKinds
 )
@@ -25,17 +31,19 @@ const (
 var kindNames = [NumKinds]string{
 	"forbidden_dependency", "layer_violation", "undeclared_dependency",
 	"unknown_service", "undeclared_operation", "undeclared_ingress",
+	"latency_exceeded", "error_rate_exceeded", "retry_amplification", "fanout_exceeded",
 }
 
 func (k Kind) String() string { return kindNames[k] }
 
 // Kinds is a set of drift kinds.
-type Kinds uint8
+type Kinds uint16
 
 // Has reports whether k is in the set.
 func (s Kinds) Has(k Kind) bool { return s&(1<<k) != 0 }
 
-func (s *Kinds) add(k Kind) { *s |= 1 << k }
+// Add puts k in the set.
+func (s *Kinds) Add(k Kind) { *s |= 1 << k }
 
 // Call is one observed interaction.
 type Call struct {
@@ -48,16 +56,25 @@ type Call struct {
 	Ops       OperationSource
 }
 
-// OperationSource names a call's operation when it is needed.
+// OperationSource names a call's operation, and what its spans observed, when they are needed.
 type OperationSource interface {
 	Operation() Operation
+	Observe() Observation
+}
+
+// Observation is what the spans of a call showed about its behaviour.
+type Observation struct {
+	Duration time.Duration // of the client span when there is one, else of the server span
+	Failed   bool          // span status error, or an HTTP 5xx or a gRPC error where the status is unset
+	Resends  int           // http.request.resend_count
+	Trace    [16]byte      // the client span's trace and parent, to find its siblings; zero without a client span
+	Parent   [8]byte
 }
 
 // Op returns the call's operation, naming it (once) from Ops when it is not known yet.
 func (c *Call) Op() Operation {
 	if c.Operation == (Operation{}) && c.Ops != nil {
 		c.Operation = c.Ops.Operation()
-		c.Ops = nil
 	}
 	return c.Operation
 }
@@ -82,8 +99,20 @@ func (o Operation) String() string {
 
 // Verdict is the judgement of one call.
 type Verdict struct {
-	Kinds Kinds        // every kind that applies; empty when the call conforms
-	Rule  *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
+	Kinds     Kinds        // every kind that applies; empty when the call conforms
+	Rule      *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
+	Behaviour Behaviour    // what the behaviour kinds saw
+}
+
+// Behaviour is what a call and its edge's window showed against what was expected.
+type Behaviour struct {
+	Expect    intent.Expect
+	Latency   time.Duration // this call
+	P99       time.Duration // over the window
+	ErrorRate float64       // over the window
+	Window    time.Duration
+	Resends   int // re-sends of this logical call
+	Fanout    int // calls to the dependency under the call's parent span
 }
 
 // Drift reports whether the call drifts.
@@ -105,7 +134,7 @@ func Judge(m *intent.Compiled, c *Call) Verdict {
 	rules := m.Rules()
 	for i := range rules {
 		if rules[i].Matches(c.Caller, c.Callee) {
-			v.Kinds.add(ForbiddenDependency)
+			v.Kinds.Add(ForbiddenDependency)
 			v.Rule = &rules[i]
 			break
 		}
@@ -121,12 +150,12 @@ func Judge(m *intent.Compiled, c *Call) Verdict {
 func judgeIngress(m *intent.Compiled, c *Call, v *Verdict) {
 	if c.Callee.ID == intent.NoNode {
 		if m.Policy.UnknownServices == intent.PolicyDrift {
-			v.Kinds.add(UnknownService)
+			v.Kinds.Add(UnknownService)
 		}
 		return
 	}
 	if !m.Node(c.Callee.ID).Ingress {
-		v.Kinds.add(UndeclaredIngress)
+		v.Kinds.Add(UndeclaredIngress)
 	}
 }
 
@@ -134,12 +163,12 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	from, to := c.Caller.ID, c.Callee.ID
 	if from != intent.NoNode && to != intent.NoNode {
 		if lf, lt := m.Node(from).Layer, m.Node(to).Layer; lf >= 0 && lt >= 0 && lt < lf {
-			v.Kinds.add(LayerViolation)
+			v.Kinds.Add(LayerViolation)
 		}
 	}
 	unknown := from == intent.NoNode || to == intent.NoNode
 	if unknown && m.Policy.UnknownServices == intent.PolicyDrift {
-		v.Kinds.add(UnknownService)
+		v.Kinds.Add(UnknownService)
 	}
 	if from == intent.NoNode {
 		return // an unknown caller has no depends_on to break
@@ -147,10 +176,10 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	dep := m.Dependency(from, to)
 	switch {
 	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
-		v.Kinds.add(UndeclaredDependency)
+		v.Kinds.Add(UndeclaredDependency)
 	case dep != nil && dep.HasOperations():
 		if op := c.Op(); !dep.AllowsOperation(op.Name, op.Sep, op.Detail) {
-			v.Kinds.add(UndeclaredOperation)
+			v.Kinds.Add(UndeclaredOperation)
 		}
 	}
 }

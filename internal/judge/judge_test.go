@@ -88,7 +88,7 @@ func TestJudge(t *testing.T) {
 			v := Judge(m, c)
 			var want Kinds
 			for _, k := range tt.want {
-				want.add(k)
+				want.Add(k)
 			}
 			if v.Kinds != want {
 				t.Fatalf("kinds %08b, want %08b", v.Kinds, want)

@@ -31,8 +31,10 @@ const (
 type Entry struct {
 	State     State
 	PeerKind  uint8
-	Service   string // the waiting span's own service
-	Peer      string // PendingClient: the unmodelled peer its attributes name, "" if none
+	Failed    bool          // PendingClient: the client span's error, for behaviour
+	Duration  time.Duration // PendingClient: the client span's latency, for behaviour
+	Service   string        // the waiting span's own service
+	Peer      string        // PendingClient: the unmodelled peer its attributes name, "" if none
 	Operation judge.Operation
 	expires   int64
 	seq       uint64

@@ -231,13 +231,14 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, caller intent.Peer, a *att
 	b.r.store.Put(k, pairing.Entry{
 		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())),
+		Duration: spanDuration(span), Failed: failed(span),
 	}, b.now, b.expired)
 }
 
 // server handles a SERVER or CONSUMER span that found no client in its batch.
 func (b *batch) server(ref *spanRef) {
 	span, service := ref.span, b.s.callers[ref.resource]
-	b.s.ops = opSource{first: span}
+	b.s.ops = opSource{first: span, firstIsServer: true}
 	parent := span.ParentSpanID()
 	if parent.IsEmpty() {
 		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, true)
@@ -247,7 +248,8 @@ func (b *batch) server(ref *spanRef) {
 	e, ok := b.r.store.Take(k)
 	switch {
 	case ok && e.State == pairing.PendingClient:
-		b.s.ops = opSource{first: span, stored: e.Operation, storedFirst: true}
+		b.s.ops = opSource{first: span, stored: e.Operation, storedFirst: true, firstIsServer: true,
+			client: clientSeen{duration: e.Duration, failed: e.Failed, seen: true}}
 		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, true)
 	case ok && e.State == pairing.JudgedClient:
 		// judged on its client span already
@@ -338,6 +340,56 @@ type opSource struct {
 	both          bool
 	stored        judge.Operation
 	storedFirst   bool // the stored operation is the client's, preferred to first's
+	firstIsServer bool // first is a server span (the client is in an earlier batch, or outside)
+	client        clientSeen
+}
+
+// clientSeen is what an earlier batch's client span showed.
+type clientSeen struct {
+	duration time.Duration
+	failed   bool
+	seen     bool
+}
+
+func spanDuration(span ptrace.Span) time.Duration {
+	return max(0, time.Duration(span.EndTimestamp())-time.Duration(span.StartTimestamp()))
+}
+
+// Observe reads what the call's spans showed: latency from the client span when there is one, else
+// from the server span; an error on either side.
+func (o *opSource) Observe() judge.Observation {
+	obs := judge.Observation{Duration: spanDuration(o.first), Failed: failed(o.first) || (o.both && failed(o.second))}
+	if o.client.seen { // the latency is the client's, which saw the whole call
+		obs.Duration, obs.Failed = o.client.duration, obs.Failed || o.client.failed
+	}
+	if !o.firstIsServer {
+		obs.Trace, obs.Parent = o.first.TraceID(), o.first.ParentSpanID()
+		if v, ok := o.first.Attributes().Get("http.request.resend_count"); ok && v.Type() == pcommon.ValueTypeInt {
+			obs.Resends = int(v.Int())
+		}
+	}
+	return obs
+}
+
+// failed reads a span's status, and where it is unset, its HTTP or gRPC status attributes.
+func failed(span ptrace.Span) bool {
+	switch span.Status().Code() {
+	case ptrace.StatusCodeError:
+		return true
+	case ptrace.StatusCodeOk:
+		return false
+	}
+	attrs := span.Attributes()
+	if v, ok := attrs.Get("http.response.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
+		return true
+	}
+	if v, ok := attrs.Get("http.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
+		return true
+	}
+	if v, ok := attrs.Get("rpc.grpc.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() != 0 {
+		return true
+	}
+	return false
 }
 
 func (o *opSource) Operation() judge.Operation {

@@ -26,16 +26,20 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter               metric.Meter
-	mu                  sync.Mutex
-	registrations       []metric.Registration
-	DriftCalls          metric.Int64ObservableCounter
-	DriftEdges          metric.Int64ObservableGauge
-	DriftIntentReloads  metric.Int64Counter
-	DriftPairingPending metric.Int64ObservableGauge
-	DriftSpansMalformed metric.Int64ObservableCounter
-	DriftUnresolved     metric.Int64ObservableCounter
-	DriftViolations     metric.Int64ObservableCounter
+	meter                       metric.Meter
+	mu                          sync.Mutex
+	registrations               []metric.Registration
+	DriftCalls                  metric.Int64ObservableCounter
+	DriftEdgeErrorRate          metric.Float64ObservableGauge
+	DriftEdgeErrorRateExpected  metric.Float64ObservableGauge
+	DriftEdgeLatencyP99         metric.Float64ObservableGauge
+	DriftEdgeLatencyP99Expected metric.Float64ObservableGauge
+	DriftEdges                  metric.Int64ObservableGauge
+	DriftIntentReloads          metric.Int64Counter
+	DriftPairingPending         metric.Int64ObservableGauge
+	DriftSpansMalformed         metric.Int64ObservableCounter
+	DriftUnresolved             metric.Int64ObservableCounter
+	DriftViolations             metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -69,6 +73,33 @@ func (builder *TelemetryBuilder) RegisterDriftUnresolvedCallback(cb metric.Int64
 // RegisterDriftViolationsCallback sets callback for observable DriftViolations metric.
 func (builder *TelemetryBuilder) RegisterDriftViolationsCallback(cb metric.Int64Callback) error {
 	return builder.register(builder.DriftViolations, cb)
+}
+
+// RegisterDriftEdgeBehaviourCallback sets one callback for the four observable DriftEdge* gauges.
+func (builder *TelemetryBuilder) RegisterDriftEdgeBehaviourCallback(cb func(ctx context.Context, p99, p99Expected, errorRate, errorRateExpected metric.Float64Observer)) error {
+	insts := []metric.Float64Observable{builder.DriftEdgeLatencyP99, builder.DriftEdgeLatencyP99Expected, builder.DriftEdgeErrorRate, builder.DriftEdgeErrorRateExpected}
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: insts[0], obs: o}, &observerFloat64{inst: insts[1], obs: o},
+			&observerFloat64{inst: insts[2], obs: o}, &observerFloat64{inst: insts[3], obs: o})
+		return nil
+	}, insts[0], insts[1], insts[2], insts[3])
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (of *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	of.obs.ObserveFloat64(of.inst, value, opts...)
 }
 
 // RegisterDriftEdgesCallback sets callback for observable DriftEdges metric.
@@ -128,6 +159,30 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"drift.calls",
 		metric.WithDescription("Calls judged against the intent model, by caller, callee, status and (for drift) the kind the span shows. [Alpha]"),
 		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeErrorRate, err = builder.meter.Float64ObservableGauge(
+		"drift.edge.error_rate",
+		metric.WithDescription("Observed error rate of an edge with expectations, over the behaviour window. [Alpha]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeErrorRateExpected, err = builder.meter.Float64ObservableGauge(
+		"drift.edge.error_rate.expected",
+		metric.WithDescription("Expected error rate of an edge, from the intent. [Alpha]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeLatencyP99, err = builder.meter.Float64ObservableGauge(
+		"drift.edge.latency.p99",
+		metric.WithDescription("Observed p99 latency of an edge with expectations, over the behaviour window. [Alpha]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeLatencyP99Expected, err = builder.meter.Float64ObservableGauge(
+		"drift.edge.latency.p99.expected",
+		metric.WithDescription("Expected p99 latency of an edge, from the intent. [Alpha]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DriftEdges, err = builder.meter.Int64ObservableGauge(
