@@ -59,6 +59,8 @@ func TestBehaviourKinds(t *testing.T) {
 			"latency_exceeded", "p99 3"},
 		{"error_rate_exceeded", warm(20, time.Millisecond, ptrace.StatusCodeError),
 			"error_rate_exceeded", "error rate 100% over the last 5 m, expected at most 10%"},
+		{"error_rate_exceeded from HTTP status where the span status is unset", warmAttrs(20, map[string]any{"http.response.status_code": int64(503)}),
+			"error_rate_exceeded", "error rate 100%"},
 		{"retry_amplification, resend count", [][]sp{timedCall(1, 1, 50, time.Millisecond, 0, map[string]any{"http.request.resend_count": int64(2)})},
 			"retry_amplification", "2 re-sends of one call, expected at most 1"},
 		{"fanout_exceeded", [][]sp{
@@ -81,6 +83,15 @@ func TestBehaviourKinds(t *testing.T) {
 			assert.Contains(t, h.attr(last, "drift.message"), "intent.yaml:7)")
 		})
 	}
+}
+
+// warmAttrs makes n calls with client attributes, each under its own parent.
+func warmAttrs(n int, attrs map[string]any) [][]sp {
+	var out [][]sp
+	for i := 0; i < n; i++ {
+		out = append(out, timedCall(byte(i+1), byte(i+1), 0, time.Millisecond, 0, attrs))
+	}
+	return out
 }
 
 // warm makes n calls of one duration and status, each under its own parent.
