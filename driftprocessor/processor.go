@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -66,7 +67,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		cfg:       cfg,
 		logger:    set.Logger,
 		telemetry: tb,
-		resolver:  resolve.New(cfg.Pairing.TTL, cfg.Pairing.MaxPending, cfg.Pairing.WholeTraces),
+		resolver:  resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces}),
 		now:       time.Now,
 		lastData:  data,
 		stop:      make(chan struct{}),
@@ -242,7 +243,7 @@ type sink struct {
 	tally *record.Tally
 }
 
-func (s *sink) Call(c judge.Call, span ptrace.Span, stamp bool) {
+func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bool) {
 	v := judge.Judge(s.m.intent, &c)
 	if s.m.intent.HasExpectations() && c.Ops != nil {
 		s.p.judgeBehaviour(s.m.intent, &c, &v)

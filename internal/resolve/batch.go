@@ -29,10 +29,10 @@ const driftPrefix = "drift."
 
 // Sink receives what a batch resolves to.
 type Sink interface {
-	// Call hands over a call to judge. When stamp is true, span is the span that carries it;
-	// otherwise the span has passed already and the call shows in metrics only. c.Ops is valid
-	// only during the call.
-	Call(c judge.Call, span ptrace.Span, stamp bool)
+	// Call hands over a call to judge. When stamp is true, span is the span that carries it and res
+	// its resource; otherwise the span has passed already (res is empty) and the call shows in
+	// metrics only. c.Ops is valid only during the call.
+	Call(c judge.Call, span ptrace.Span, res pcommon.Resource, stamp bool)
 	// Unresolved counts a call whose callee nothing names.
 	Unresolved(caller string)
 	// Malformed counts a span that cannot be read as a call; it passes untouched.
@@ -42,18 +42,30 @@ type Sink interface {
 // Resolver resolves batches of spans into calls, pairing client and server spans within a batch
 // and, through a bounded store, across batches. It is safe for concurrent use.
 type Resolver struct {
-	store   *pairing.Store
-	scratch sync.Pool
-	partial bool
+	store    *pairing.Store
+	scratch  sync.Pool
+	partial  bool
+	readOnly bool
 }
 
-// New returns a resolver whose pairing store keeps at most maxPending waiting spans for ttl.
-// wholeTraces says whether both sides of every call reach this resolver (a gateway behind a
-// trace-id-aware load balancer, or a single collector); when they do not (a sidecar or an agent), a
-// span whose partner never came is counted as unresolved rather than judged: its partner was most
-// likely seen elsewhere.
-func New(ttl time.Duration, maxPending int, wholeTraces bool) *Resolver {
-	return &Resolver{store: pairing.New(ttl, maxPending), scratch: sync.Pool{New: func() any { return new(scratch) }}, partial: !wholeTraces}
+// Options configure a resolver.
+type Options struct {
+	TTL        time.Duration // how long a span waits for its partner
+	MaxPending int           // the most spans that wait at once
+	// WholeTraces says whether both sides of every call reach this resolver (a gateway behind a
+	// trace-id-aware load balancer, or a single collector); when they do not (a sidecar or an
+	// agent), a span whose partner never came is counted as unresolved rather than judged: its
+	// partner was most likely seen elsewhere.
+	WholeTraces bool
+	// ReadOnly leaves the spans as they are: drift.* attributes that arrive are not removed (for a
+	// consumer that may not change its input, such as a connector).
+	ReadOnly bool
+}
+
+// New returns a resolver.
+func New(o Options) *Resolver {
+	return &Resolver{store: pairing.New(o.TTL, o.MaxPending), scratch: sync.Pool{New: func() any { return new(scratch) }},
+		partial: !o.WholeTraces, readOnly: o.ReadOnly}
 }
 
 // Pending is the number of spans waiting for their partner.
@@ -61,10 +73,11 @@ func (r *Resolver) Pending() int { return r.store.Len() }
 
 // scratch is the working memory of one batch, reused across batches.
 type scratch struct {
-	callers []intent.Peer // by resource index
-	spans   []spanRef     // the spans that take part in calls
-	servers serverIndex   // the batch's server spans with a parent, by parent span id
-	ops     opSource
+	callers   []intent.Peer      // by resource index
+	resources []pcommon.Resource // by resource index
+	spans     []spanRef          // the spans that take part in calls
+	servers   serverIndex        // the batch's server spans with a parent, by parent span id
+	ops       opSource
 }
 
 // spanRef is a span that takes part in a call.
@@ -101,8 +114,9 @@ func (r *Resolver) Batch(m *intent.Compiled, td ptrace.Traces, now time.Time, si
 		}
 	}
 	clear(s.spans) // drop references to the batch's spans
+	clear(s.resources)
 	s.ops = opSource{}
-	s.callers, s.spans = s.callers[:0], s.spans[:0]
+	s.callers, s.spans, s.resources = s.callers[:0], s.spans[:0], s.resources[:0]
 	r.scratch.Put(s)
 }
 
@@ -115,13 +129,14 @@ func (b *batch) collect(td ptrace.Traces) {
 		service := serviceName(rs.Resource().Attributes())
 		noService := strings.TrimSpace(service) == ""
 		s.callers = append(s.callers, peerOf(b.m, service, intent.KindService))
+		s.resources = append(s.resources, rs.Resource())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
 				role, preset := roleAndPreset(span)
-				if preset {
+				if preset && !b.r.readOnly {
 					span.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return strings.HasPrefix(k, driftPrefix) })
 					b.sink.Malformed(ReasonDriftAttributes)
 				}
@@ -169,6 +184,9 @@ func key(trace pcommon.TraceID, span pcommon.SpanID) pairing.Key {
 
 var externalPeer = intent.Peer{ID: intent.NoNode, Name: intent.External}
 
+// noResource stands for the resource of a span that has passed already; it is only read.
+var noResource = pcommon.NewResource()
+
 // client handles a CLIENT or PRODUCER span (or a database or messaging span of another kind).
 func (b *batch) client(i int) {
 	s := b.s
@@ -179,7 +197,7 @@ func (b *batch) client(i int) {
 	if srv >= 0 && !producer { // the usual case: both sides in one batch
 		s.spans[srv].paired = true
 		s.ops = opSource{first: span, second: s.spans[srv].span, both: true}
-		b.emit(caller, s.callers[s.spans[srv].resource], span, true)
+		b.emit(caller, s.callers[s.spans[srv].resource], span, ref.resource)
 		return
 	}
 	var a attrs
@@ -191,21 +209,21 @@ func (b *batch) client(i int) {
 		if t := a.callee(b.m, span.Attributes()); t.ID != intent.NoNode {
 			callee = nodePeer(b.m, t.ID)
 		}
-		b.emit(caller, callee, span, true)
+		b.emit(caller, callee, span, ref.resource)
 		return
 	}
-	b.clientAcrossBatches(span, caller, &a)
+	b.clientAcrossBatches(span, ref.resource, caller, &a)
 }
 
 // clientAcrossBatches handles a client span whose server is not in the batch: it may have come in an
 // earlier batch, come later, or never come.
-func (b *batch) clientAcrossBatches(span ptrace.Span, caller intent.Peer, a *attrs) {
+func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, a *attrs) {
 	k := key(span.TraceID(), span.SpanID())
 	partner, ok := b.r.store.Take(k)
 	paired := ok && partner.State == pairing.SeenServer
 	emitPaired := func() {
 		b.s.ops = opSource{first: span, stored: partner.Operation}
-		b.emit(caller, peerOf(b.m, partner.Service, intent.KindService), span, true)
+		b.emit(caller, peerOf(b.m, partner.Service, intent.KindService), span, res)
 	}
 	// The paired server names the callee first; but a producer's destination, when the model names
 	// it, is the callee whatever consumes from it.
@@ -222,7 +240,7 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, caller intent.Peer, a *att
 	if t.ID != intent.NoNode {
 		b.s.ops = opSource{first: span}
 		callee := nodePeer(b.m, t.ID)
-		b.emit(caller, callee, span, true)
+		b.emit(caller, callee, span, res)
 		if !paired && mayHaveServer(span, callee.Kind) {
 			b.r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, b.now, b.expired)
 		}
@@ -241,7 +259,7 @@ func (b *batch) server(ref *spanRef) {
 	b.s.ops = opSource{first: span, firstIsServer: true}
 	parent := span.ParentSpanID()
 	if parent.IsEmpty() {
-		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, true)
+		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, b.s.resources[ref.resource], true)
 		return
 	}
 	k := key(span.TraceID(), parent)
@@ -250,7 +268,7 @@ func (b *batch) server(ref *spanRef) {
 	case ok && e.State == pairing.PendingClient:
 		b.s.ops = opSource{first: span, stored: e.Operation, storedFirst: true, firstIsServer: true,
 			client: clientSeen{duration: e.Duration, failed: e.Failed, seen: true}}
-		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, true)
+		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, ref.resource)
 	case ok && e.State == pairing.JudgedClient:
 		// judged on its client span already
 	case ok && e.State == pairing.SeenServer:
@@ -293,21 +311,21 @@ func (r *Resolver) expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
 		}
 		caller, callee := peerOf(m, e.Service, intent.KindService), peerOf(m, e.Peer, intent.Kind(e.PeerKind))
 		if !sameService(caller, callee) {
-			sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: e.Operation}, ptrace.Span{}, false)
+			sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: e.Operation}, ptrace.Span{}, noResource, false)
 		}
 	case pairing.SeenServer: // its parent never came: a call from outside the traced system
 		sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: peerOf(m, e.Service, intent.KindService), Operation: e.Operation},
-			ptrace.Span{}, false)
+			ptrace.Span{}, noResource, false)
 	}
 }
 
 // emit hands over the call caller -> callee, its operation named by b.s.ops; calls within one
 // service are not edges.
-func (b *batch) emit(caller, callee intent.Peer, span ptrace.Span, stamp bool) {
+func (b *batch) emit(caller, callee intent.Peer, span ptrace.Span, res int32) {
 	if sameService(caller, callee) {
 		return
 	}
-	b.sink.Call(judge.Call{Caller: caller, Callee: callee, Ops: &b.s.ops}, span, stamp)
+	b.sink.Call(judge.Call{Caller: caller, Callee: callee, Ops: &b.s.ops}, span, b.s.resources[res], true)
 }
 
 func sameService(a, b intent.Peer) bool {

@@ -1,0 +1,108 @@
+package driftconnector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// Where verdicts come from.
+const (
+	// ModeJudge: the connector judges the calls itself, against intent_file.
+	ModeJudge = "judge"
+	// ModeStamped: the connector reads the drift.* attributes that a drift processor upstream
+	// stamped (with annotate: all, so that conforming calls are counted too), and judges nothing.
+	ModeStamped = "stamped"
+)
+
+// Config is the configuration of the drift connector.
+type Config struct {
+	// Mode is judge (default) or stamped.
+	Mode string `mapstructure:"mode"`
+	// IntentFile is the intent model; required in judge mode.
+	IntentFile string `mapstructure:"intent_file"`
+	// Pairing bounds the store of spans waiting for their partner, in judge mode.
+	Pairing PairingConfig `mapstructure:"pairing"`
+	// FlushInterval is how often the metrics are sent on.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// Expiration drops series not updated for this long.
+	Expiration time.Duration `mapstructure:"expiration"`
+	// MaxSeries bounds the series; beyond it, new series fold into one marked otel.metric.overflow.
+	MaxSeries int `mapstructure:"max_series"`
+	// Dimensions are resource attributes copied onto every series, such as deployment.environment.name.
+	Dimensions []string `mapstructure:"dimensions"`
+	// Histogram sets the buckets of drift.call.duration.
+	Histogram HistogramConfig `mapstructure:"histogram"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// PairingConfig bounds the pairing store, as in the processor.
+type PairingConfig struct {
+	TTL         time.Duration `mapstructure:"ttl"`
+	MaxPending  int           `mapstructure:"max_pending"`
+	WholeTraces bool          `mapstructure:"whole_traces"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// HistogramConfig chooses explicit bucket bounds, or an exponential histogram.
+type HistogramConfig struct {
+	// Explicit bucket upper bounds, in increasing order.
+	Explicit []time.Duration `mapstructure:"explicit"`
+	// Exponential, when true, makes an exponential histogram instead, of MaxSize buckets.
+	Exponential bool `mapstructure:"exponential"`
+	MaxSize     int  `mapstructure:"max_size"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+// Validate checks the configuration, and in judge mode loads the intent file.
+func (cfg *Config) Validate() error {
+	var errs []error
+	switch cfg.Mode {
+	case ModeJudge:
+		if cfg.IntentFile == "" {
+			errs = append(errs, errors.New("intent_file: required in judge mode"))
+		} else if _, _, err := intent.Load(cfg.IntentFile); err != nil {
+			errs = append(errs, err)
+		}
+		if cfg.Pairing.TTL <= 0 || cfg.Pairing.MaxPending <= 0 {
+			errs = append(errs, errors.New("pairing: ttl and max_pending must be positive"))
+		}
+	case ModeStamped:
+		if cfg.IntentFile != "" {
+			errs = append(errs, errors.New("intent_file: not read in stamped mode (the processor upstream judges)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode: %q is not one of judge, stamped", cfg.Mode))
+	}
+	if cfg.FlushInterval <= 0 {
+		errs = append(errs, fmt.Errorf("flush_interval: must be positive, got %s", cfg.FlushInterval))
+	}
+	if cfg.Expiration < 0 {
+		errs = append(errs, fmt.Errorf("expiration: must not be negative, got %s", cfg.Expiration))
+	}
+	if cfg.MaxSeries < 1 {
+		errs = append(errs, fmt.Errorf("max_series: must be at least 1, got %d", cfg.MaxSeries))
+	}
+	for i := 1; i < len(cfg.Histogram.Explicit); i++ {
+		if cfg.Histogram.Explicit[i] <= cfg.Histogram.Explicit[i-1] {
+			errs = append(errs, fmt.Errorf("histogram.explicit: bounds must increase, %s then %s", cfg.Histogram.Explicit[i-1], cfg.Histogram.Explicit[i]))
+			break
+		}
+	}
+	if cfg.Histogram.Exponential && (cfg.Histogram.MaxSize < 4 || cfg.Histogram.MaxSize > 1024) {
+		errs = append(errs, fmt.Errorf("histogram.max_size: must be between 4 and 1024, got %d", cfg.Histogram.MaxSize))
+	}
+	return errors.Join(errs...)
+}
