@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,11 +208,11 @@ func TestPrometheusFindsDrift(t *testing.T) {
 	defer stop()
 	s.EnableHotfixes()
 
-	promURL := startPrometheus(t, prom, col.MetricsAddr)
+	promURL := collectortest.StartPrometheus(t, prom, col.MetricsAddr)
 	query := `sum by (drift_caller, drift_callee, drift_kind) (drift_calls{drift_status="drift"})`
 	var found map[string]string
 	require.Eventually(t, func() bool {
-		found = queryDrift(t, promURL, query)
+		found = driftByEdge(collectortest.Query(promURL, query))
 		for edge, kind := range planned {
 			if found[edge] != kind {
 				return false
@@ -226,55 +223,11 @@ func TestPrometheusFindsDrift(t *testing.T) {
 	assert.Equal(t, planned, found)
 }
 
-// startPrometheus runs a Prometheus server on a free loopback port, scraping target every second.
-func startPrometheus(t *testing.T, binary, target string) string {
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: otelcol-drift\n    static_configs: [{targets: [%q]}]\n", target)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600))
-	addr := fmt.Sprintf("127.0.0.1:%d", collectortest.FreePort(t))
-	cmd := exec.Command(binary, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", out.String())
-		}
-	})
-	return "http://" + addr
-}
-
-// queryDrift runs an instant query and returns "caller -> callee" -> kind.
-func queryDrift(t *testing.T, promURL, query string) map[string]string {
-	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(query))
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
-		return nil
-	}
+// driftByEdge reads a query result by (drift_caller, drift_callee, drift_kind) as "caller -> callee" -> kind.
+func driftByEdge(result []map[string]string) map[string]string {
 	out := map[string]string{}
-	for _, r := range body.Data.Result {
-		out[r.Metric["drift_caller"]+" -> "+r.Metric["drift_callee"]] = r.Metric["drift_kind"]
+	for _, m := range result {
+		out[m["drift_caller"]+" -> "+m["drift_callee"]] = m["drift_kind"]
 	}
 	return out
 }

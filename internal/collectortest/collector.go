@@ -5,10 +5,12 @@ package collectortest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,4 +216,68 @@ func (c *Collector) WaitMetric(name string, parts ...string) string {
 	}
 	c.t.Fatalf("no %s line with %q; drift metrics seen:\n%s", name, parts, strings.Join(drift, "\n"))
 	return ""
+}
+
+// StartPrometheus runs a Prometheus server (binary) on a free loopback port, scraping target every
+// second, and returns its URL. It is stopped when the test ends.
+func StartPrometheus(t testing.TB, binary, target string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: otelcol-drift\n    static_configs: [{targets: [%q]}]\n", target)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	cmd := exec.Command(binary, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", out.String())
+		}
+	})
+	return "http://" + addr
+}
+
+// Query runs an instant query against a Prometheus server and returns the label sets of its
+// result, each with "value" holding the sample's value; nil when the query fails.
+func Query(promURL, query string) []map[string]string {
+	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  []any             `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Status != "success" {
+		return nil
+	}
+	out := make([]map[string]string, 0, len(body.Data.Result))
+	for _, r := range body.Data.Result {
+		if len(r.Value) == 2 {
+			r.Metric["value"] = fmt.Sprint(r.Value[1])
+		}
+		out = append(out, r.Metric)
+	}
+	return out
 }
