@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/driftprocessor/driftprocessor/driftconnector"
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
 	"github.com/driftprocessor/driftprocessor/internal/capture"
 	"github.com/driftprocessor/driftprocessor/internal/synth"
@@ -236,4 +237,37 @@ func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {
 			}
 		}
 	}
+}
+
+func newConnector(tb testing.TB, mode, intentFile string) consumer.Traces {
+	f := driftconnector.NewFactory()
+	cfg := f.CreateDefaultConfig().(*driftconnector.Config)
+	cfg.Mode, cfg.IntentFile = mode, intentFile
+	c, err := f.CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start(tb, c)
+	return c
+}
+
+// BenchmarkConnectorSynthetic: the connector judging the calls itself.
+func BenchmarkConnectorSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	alone(b, newConnector(b, driftconnector.ModeJudge, intentFile), batches)
+}
+
+// BenchmarkConnectorAfterProcessorSynthetic: the connector reading the verdicts that a processor
+// with annotate: all stamped (the batches are stamped once, before the timer).
+func BenchmarkConnectorAfterProcessorSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	p := newDrift(b, intentFile, driftprocessor.AnnotateAll)
+	for _, batch := range batches {
+		_ = p.ConsumeTraces(context.Background(), batch)
+	}
+	alone(b, newConnector(b, driftconnector.ModeStamped, ""), batches)
+}
+
+func BenchmarkConnectorBoutique(b *testing.B) {
+	alone(b, newConnector(b, driftconnector.ModeJudge, capture.BoutiqueIntent()), boutiqueBatches(b))
 }
