@@ -246,11 +246,14 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		}
 		return
 	}
-	b.r.store.Put(k, pairing.Entry{
+	e := pairing.Entry{
 		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())),
-		Duration: spanDuration(span), Failed: failed(span),
-	}, b.now, b.expired)
+	}
+	if b.m.HasExpectations() { // what behaviour needs of the client, read only when something is expected
+		e.Duration, e.Failed = spanDuration(span), failed(span)
+	}
+	b.r.store.Put(k, e, b.now, b.expired)
 }
 
 // server handles a SERVER or CONSUMER span that found no client in its batch.
