@@ -5,6 +5,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/driftprocessor/driftprocessor/driftconnector"
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
 	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/synth"
 )
 
@@ -270,4 +272,26 @@ func BenchmarkConnectorAfterProcessorSynthetic(b *testing.B) {
 
 func BenchmarkConnectorBoutique(b *testing.B) {
 	alone(b, newConnector(b, driftconnector.ModeJudge, capture.BoutiqueIntent()), boutiqueBatches(b))
+}
+
+// BenchmarkModelSize: the per-span cost on the same kind of traffic, with models of 20 to 10,000
+// services (10 declared dependencies each).
+func BenchmarkModelSize(b *testing.B) {
+	for _, n := range []int{20, 200, 2000, 10_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			intentFile, batches := syntheticSystem(b, n)
+			alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+		})
+	}
+}
+
+// BenchmarkCompile10000: loading and compiling a model of 10,000 services and 100,000 dependencies.
+func BenchmarkCompile10000(b *testing.B) {
+	text := []byte(synth.New(10_000, 10, 1).Intent())
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := intent.LoadBytes("intent.yaml", text); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
