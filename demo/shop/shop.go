@@ -206,7 +206,7 @@ func (s *Shop) storefrontHotfixes(ctx context.Context) error {
 	if s.chance(2) { // a new recommendations service, never declared
 		errs = append(errs, s.storefront.do(ctx, http.MethodGet, s.recommendationsURL+"/recommend"))
 	}
-	if s.chance(3) { // a retry loop: the cart is asked three times more
+	if s.chance(3) { // a retry loop: the cart is asked three times more (expected: once more at most)
 		for i := 0; i < 3; i++ {
 			errs = append(errs, s.storefront.do(ctx, http.MethodGet, s.cartURL+"/cart"))
 		}
