@@ -18,6 +18,8 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor/internal/metadata"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/record"
@@ -40,6 +42,7 @@ type driftProcessor struct {
 	resolver  *resolve.Resolver
 	recorder  *record.Recorder
 	behaviour *behaviour.Tracker
+	sights    *history.FirstSights
 	now       func() time.Time
 
 	current atomic.Pointer[model] // swapped whole on reload; read without locks
@@ -77,6 +80,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	bc := behaviour.DefaultConfig
 	bc.Window, bc.MinCalls, bc.MaxEdges, bc.SiblingTTL = cfg.Behaviour.Window, cfg.Behaviour.MinCalls, cfg.Behaviour.MaxEdges, cfg.Pairing.TTL
 	p.behaviour = behaviour.New(bc)
+	p.sights = history.NewFirstSights(maxFirstSights, firstSightLinesPerMinute, p.logFirstSight)
 	p.use(m)
 	if err := p.registerObservers(); err != nil {
 		tb.Shutdown()
@@ -128,6 +132,13 @@ func (p *driftProcessor) registerObservers() error {
 			return nil
 		}),
 		t.RegisterDriftEdgeBehaviourCallback(p.observeBehaviour),
+		t.RegisterDriftEdgeFirstSeenCallback(func(_ context.Context, o metric.Int64Observer) error {
+			p.sights.Each(func(e history.Edge, at time.Time) {
+				o.Observe(at.Unix(), metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, e.Caller),
+					attribute.String(record.AttrCallee, e.Callee), attribute.String(record.AttrKind, e.Kind))))
+			})
+			return nil
+		}),
 	)
 }
 
@@ -249,9 +260,46 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 		s.p.judgeBehaviour(s.m.intent, &c, &v)
 	}
 	s.tally.Call(&c, v)
+	if v.Drift() {
+		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp)
+	}
 	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {
 		annotate(s.m.intent, &c, v, span)
 	}
+}
+
+// First sights remembered, and logged per minute at most.
+const (
+	maxFirstSights           = 10_000
+	firstSightLinesPerMinute = 20
+)
+
+// noteFirstSight logs a drifting edge the first time it is seen; later calls cost a map lookup.
+func (p *driftProcessor) noteFirstSight(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span, stamped bool) {
+	caller, callee, kind := clean.Name(c.Caller.Name), clean.Name(c.Callee.Name), v.Kind().String()
+	if p.sights.Seen(history.Edge{Caller: caller, Callee: callee, Kind: kind}) {
+		return
+	}
+	shown := *c
+	shown.Caller.Name, shown.Callee.Name = caller, callee
+	e := judge.Explain(m, &shown, v)
+	s := history.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: e.Rule, Message: e.Message, At: p.now()}
+	if stamped {
+		s.TraceID = span.TraceID().String()
+	}
+	p.sights.Note(s)
+}
+
+func (p *driftProcessor) logFirstSight(s history.Sighting, suppressed int) {
+	fields := []zap.Field{zap.String("drift.caller", s.Caller), zap.String("drift.callee", s.Callee),
+		zap.String("drift.kind", s.Kind), zap.String("drift.rule", s.Rule), zap.String("drift.message", s.Message)}
+	if s.TraceID != "" {
+		fields = append(fields, zap.String("trace_id", s.TraceID))
+	}
+	if suppressed > 0 {
+		fields = append(fields, zap.Int("first_sights_not_logged", suppressed))
+	}
+	p.logger.Info("Drift seen for the first time", fields...)
 }
 
 // judgeBehaviour adds the behaviour kinds of a call whose edge has expectations. Calls judged at the

@@ -350,3 +350,22 @@ func TestPartialView(t *testing.T) {
 	assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.callee": "mysql"}), "no server can come for a database")
 	assert.Equal(t, int64(2), h.sum("drift.calls", nil))
 }
+
+// TestFirstSight: the first time an edge drifts, one info line with the trace id and the intent
+// line, and a first-seen time in the metrics; later calls of the edge say nothing more.
+func TestFirstSight(t *testing.T) {
+	h, logs := observedHarness(t, testConfig(shopIntent))
+	for i := byte(1); i <= 5; i++ {
+		h.consume(sp{svc: "frontend", kind: client, trace: i, id: i, attrs: map[string]any{"peer.service": "payment"}})
+	}
+	lines := logs.FilterMessage("Drift seen for the first time")
+	require.Equal(t, 1, lines.Len())
+	f := lines.All()[0].ContextMap()
+	assert.Equal(t, "frontend", f["drift.caller"])
+	assert.Equal(t, "payment", f["drift.callee"])
+	assert.Equal(t, "forbidden_dependency", f["drift.kind"])
+	assert.Equal(t, "payment-is-protected", f["drift.rule"])
+	assert.Contains(t, f["drift.message"], "shop.yaml:52")
+	assert.Equal(t, traceID(1).String(), f["trace_id"])
+	assert.Equal(t, h.p.now().Unix(), h.sum("drift.edge.first_seen", map[string]string{"drift.callee": "payment", "drift.kind": "forbidden_dependency"}))
+}

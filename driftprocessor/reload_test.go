@@ -55,6 +55,7 @@ func observedHarness(t *testing.T, cfg *Config) (*harness, *observer.ObservedLog
 	h := newHarness(t, cfg)
 	core, logs := observer.New(zap.InfoLevel)
 	h.p.logger = zap.New(core)
+	h.p.badSpans.logger = h.p.logger
 	return h, logs
 }
 

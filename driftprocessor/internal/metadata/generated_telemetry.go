@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	DriftCalls                  metric.Int64ObservableCounter
 	DriftEdgeErrorRate          metric.Float64ObservableGauge
 	DriftEdgeErrorRateExpected  metric.Float64ObservableGauge
+	DriftEdgeFirstSeen          metric.Int64ObservableGauge
 	DriftEdgeLatencyP99         metric.Float64ObservableGauge
 	DriftEdgeLatencyP99Expected metric.Float64ObservableGauge
 	DriftEdges                  metric.Int64ObservableGauge
@@ -100,6 +101,11 @@ type observerFloat64 struct {
 
 func (of *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
 	of.obs.ObserveFloat64(of.inst, value, opts...)
+}
+
+// RegisterDriftEdgeFirstSeenCallback sets callback for observable DriftEdgeFirstSeen metric.
+func (builder *TelemetryBuilder) RegisterDriftEdgeFirstSeenCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftEdgeFirstSeen, cb)
 }
 
 // RegisterDriftEdgesCallback sets callback for observable DriftEdges metric.
@@ -171,6 +177,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"drift.edge.error_rate.expected",
 		metric.WithDescription("Expected error rate of an edge, from the intent. [Alpha]"),
 		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeFirstSeen, err = builder.meter.Int64ObservableGauge(
+		"drift.edge.first_seen",
+		metric.WithDescription("When a drifting edge (caller, callee, kind) was first seen, in Unix seconds. [Alpha]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DriftEdgeLatencyP99, err = builder.meter.Float64ObservableGauge(
