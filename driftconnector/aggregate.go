@@ -148,14 +148,14 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 	edges.SetName("drift.edges")
 	edges.SetDescription("Distinct observed edges (caller, callee) by status.")
 	edges.SetUnit("{edge}")
-	byStatus := map[string]map[[2]string]bool{record.StatusOK: {}, record.StatusDrift: {}}
+	byStatus := map[string]map[[2]string]bool{record.StatusOK: {}, record.StatusDrift: {}, record.StatusKnown: {}}
 	for _, k := range keys {
-		if !k.overflow {
-			byStatus[k.status][[2]string{k.caller, k.callee}] = true
+		if set, ok := byStatus[k.status]; ok && !k.overflow {
+			set[[2]string{k.caller, k.callee}] = true
 		}
 	}
 	gauge := edges.SetEmptyGauge()
-	for _, status := range []string{record.StatusOK, record.StatusDrift} {
+	for _, status := range []string{record.StatusOK, record.StatusDrift, record.StatusKnown} {
 		p := gauge.DataPoints().AppendEmpty()
 		p.Attributes().PutStr(record.AttrStatus, status)
 		p.SetTimestamp(ts)

@@ -31,7 +31,11 @@ func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Sp
 		return
 	}
 	e := judge.Explain(m, c, v)
-	attrs.PutStr(record.AttrStatus, record.StatusDrift)
+	if v.Known {
+		attrs.PutStr(record.AttrStatus, record.StatusKnown)
+	} else {
+		attrs.PutStr(record.AttrStatus, record.StatusDrift)
+	}
 	attrs.PutStr(record.AttrKind, v.Kind().String())
 	attrs.PutStr(attrRule, e.Rule)
 	attrs.PutStr(attrSeverity, e.Severity)

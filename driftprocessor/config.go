@@ -29,6 +29,11 @@ type Config struct {
 	Pairing PairingConfig `mapstructure:"pairing"`
 	// Behaviour sets the windows that judge the `expect` blocks of the intent.
 	Behaviour BehaviourConfig `mapstructure:"behaviour"`
+	// BaselineFile lists accepted drift: calls it matches are stamped drift.status = known.
+	// Optional; re-read every reload_interval like the intent.
+	BaselineFile string `mapstructure:"baseline_file"`
+	// BaselineStaleAfter reports a baseline entry as stale when nothing has matched it for this long.
+	BaselineStaleAfter time.Duration `mapstructure:"baseline_stale_after"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -98,6 +103,14 @@ func (cfg *Config) Validate() error {
 		if _, _, err := intent.Load(cfg.IntentFile); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if cfg.BaselineFile != "" {
+		if _, _, err := intent.LoadBaseline(cfg.BaselineFile); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.BaselineStaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("baseline_stale_after: must be positive, got %s", cfg.BaselineStaleAfter))
 	}
 	return errors.Join(errs...)
 }

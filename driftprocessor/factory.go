@@ -25,10 +25,11 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		ReloadInterval: 30 * time.Second,
-		Annotate:       AnnotateDrift,
-		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
-		Behaviour:      BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
+		ReloadInterval:     30 * time.Second,
+		Annotate:           AnnotateDrift,
+		Pairing:            PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+		Behaviour:          BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
+		BaselineStaleAfter: 24 * time.Hour,
 	}
 }
 

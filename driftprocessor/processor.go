@@ -45,13 +45,16 @@ type driftProcessor struct {
 	sights    *history.FirstSights
 	now       func() time.Time
 
-	current atomic.Pointer[model] // swapped whole on reload; read without locks
+	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
+	baseline atomic.Pointer[baseline] // nil without a baseline file
 
 	badSpans *badSpanLog
 
 	// Owned by the background goroutine.
-	lastData   []byte // content of the last attempt to load, good or bad
-	lastErrMsg string
+	lastData    []byte // content of the last attempt to load, good or bad
+	lastErrMsg  string
+	lastBase    []byte // the same for the baseline file
+	lastBaseErr string
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -82,6 +85,15 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	p.behaviour = behaviour.New(bc)
 	p.sights = history.NewFirstSights(maxFirstSights, firstSightLinesPerMinute, p.logFirstSight)
 	p.use(m)
+	if cfg.BaselineFile != "" {
+		b, data, err := intent.LoadBaseline(cfg.BaselineFile)
+		if err != nil {
+			tb.Shutdown()
+			return nil, err
+		}
+		p.lastBase = data
+		p.baseline.Store(newBaseline(b))
+	}
 	if err := p.registerObservers(); err != nil {
 		tb.Shutdown()
 		return nil, err
@@ -91,10 +103,11 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	return p, nil
 }
 
-var (
-	edgesConforming = metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusOK)))
-	edgesDrift      = metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusDrift)))
-)
+var edgeStatus = map[string]metric.ObserveOption{
+	record.StatusOK:    metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusOK))),
+	record.StatusDrift: metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusDrift))),
+	record.StatusKnown: metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrStatus, record.StatusKnown))),
+}
 
 // use makes m the model that judges from now on.
 func (p *driftProcessor) use(m *intent.Compiled) {
@@ -122,9 +135,9 @@ func (p *driftProcessor) registerObservers() error {
 			return nil
 		}),
 		t.RegisterDriftEdgesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			ok, drift := r.Edges()
-			o.Observe(ok, edgesConforming)
-			o.Observe(drift, edgesDrift)
+			for status, n := range r.Edges() {
+				o.Observe(n, edgeStatus[status])
+			}
 			return nil
 		}),
 		t.RegisterDriftPairingPendingCallback(func(_ context.Context, o metric.Int64Observer) error {
@@ -132,6 +145,16 @@ func (p *driftProcessor) registerObservers() error {
 			return nil
 		}),
 		t.RegisterDriftEdgeBehaviourCallback(p.observeBehaviour),
+		t.RegisterDriftBaselineStaleCallback(func(_ context.Context, o metric.Int64Observer) error {
+			if bl := p.baseline.Load(); bl != nil {
+				bl.eachStale(func(e *intent.Accepted, reason string) {
+					o.Observe(1, metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, e.Caller),
+						attribute.String(record.AttrCallee, e.Callee), attribute.String(record.AttrKind, e.Kind),
+						attribute.String(record.AttrReason, reason))))
+				})
+			}
+			return nil
+		}),
 		t.RegisterDriftEdgeFirstSeenCallback(func(_ context.Context, o metric.Int64Observer) error {
 			p.sights.Each(func(e history.Edge, at time.Time) {
 				o.Observe(at.Unix(), metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, e.Caller),
@@ -191,8 +214,12 @@ func (p *driftProcessor) background() {
 			return
 		case <-expiry.C:
 			p.expire()
+			if bl := p.baseline.Load(); bl != nil {
+				bl.checkStale(p.now(), p.cfg.BaselineStaleAfter, p.logger)
+			}
 		case <-reload:
 			p.reload(context.Background())
+			p.reloadBaseline()
 		}
 	}
 }
@@ -229,6 +256,23 @@ func (p *driftProcessor) reload(ctx context.Context) {
 		zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
 }
 
+// reloadBaseline re-reads the baseline file; a broken one keeps the last good baseline.
+func (p *driftProcessor) reloadBaseline() {
+	if p.cfg.BaselineFile == "" {
+		return
+	}
+	b, data, err := intent.LoadBaseline(p.cfg.BaselineFile)
+	switch {
+	case err != nil && err.Error() != p.lastBaseErr:
+		p.lastBaseErr = err.Error()
+		p.logger.Warn("Baseline file reload failed; keeping the last good baseline", zap.String("baseline_file", p.cfg.BaselineFile), zap.Error(err))
+	case err == nil && !bytes.Equal(data, p.lastBase):
+		p.lastBase, p.lastBaseErr = data, ""
+		p.baseline.Store(newBaseline(b))
+		p.logger.Info("Baseline reloaded", zap.String("baseline_file", p.cfg.BaselineFile), zap.Int("entries", len(b.Entries)))
+	}
+}
+
 func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
 	if err.Error() == p.lastErrMsg {
 		return
@@ -259,8 +303,13 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 	if s.m.intent.HasExpectations() && c.Ops != nil {
 		s.p.judgeBehaviour(s.m.intent, &c, &v)
 	}
-	s.tally.Call(&c, v)
 	if v.Drift() {
+		if bl := s.p.baseline.Load(); bl != nil {
+			v.Known = bl.accepts(c.Caller.Name, c.Callee.Name, v.Kind().String(), s.p.now())
+		}
+	}
+	s.tally.Call(&c, v)
+	if v.Drift() && !v.Known {
 		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp)
 	}
 	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {

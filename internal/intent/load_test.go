@@ -258,3 +258,34 @@ func TestExpectErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseline(t *testing.T) {
+	b, err := ParseBaseline("b.yaml", []byte(`version: 1
+accepted:
+  - {caller: web, callee: pay, kind: forbidden_dependency, until: 2026-12-31, reason: PAY-123}
+  - {caller: web, callee: reco}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	if b.Match("web", "pay", "forbidden_dependency", now) != 0 || b.Match("web", "pay", "layer_violation", now) != -1 {
+		t.Error("kind must match when given")
+	}
+	if b.Match("web", "reco", "unknown_service", now) != 1 {
+		t.Error("no kind accepts every kind")
+	}
+	if b.Match("web", "pay", "forbidden_dependency", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) != -1 {
+		t.Error("an entry past its date no longer applies")
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"version: 1\naccepted:\n  - {caller: web}\n", "b.yaml:3: accepted[0]: an entry needs a caller and a callee"},
+		{"version: 1\naccepted:\n  - {caller: a, callee: b, until: soon}\n", `b.yaml:3: accepted[0].until: "soon" is not a date`},
+		{"version: 1\naccepted:\n  - {caller: a, callee: b, why: x}\n", `b.yaml:3: accepted[0].why: unknown key`},
+		{"", "b.yaml:1: version: the baseline file is empty"},
+	} {
+		if _, err := ParseBaseline("b.yaml", []byte(tt.yaml)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: got %v, want %s", tt.yaml, err, tt.want)
+		}
+	}
+}

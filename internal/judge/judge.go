@@ -102,6 +102,8 @@ type Verdict struct {
 	Kinds     Kinds        // every kind that applies; empty when the call conforms
 	Rule      *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
 	Behaviour Behaviour    // what the behaviour kinds saw
+	// Known is set when a baseline accepts the drift: the call is shown and counted as known drift.
+	Known bool
 }
 
 // Behaviour is what a call and its edge's window showed against what was expected.

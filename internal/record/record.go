@@ -25,6 +25,7 @@ const (
 	AttrResult   = "result"
 	StatusDrift  = "drift"
 	StatusOK     = "conforming"
+	StatusKnown  = "known"
 	ResultOK     = "success"
 	ResultFailed = "failure"
 	// Other stands for the names beyond the limit of distinct names outside the model.
@@ -50,8 +51,11 @@ const (
 	counterMalformed
 )
 
-// conforming is the kind byte of a conforming call's series.
-const conforming = uint8(judge.NumKinds)
+// conforming is the kind byte of a conforming call's series; knownBit marks drift a baseline accepts.
+const (
+	conforming = uint8(judge.NumKinds)
+	knownBit   = uint8(0x40)
+)
 
 type seriesKey struct {
 	counter        counter
@@ -182,8 +186,12 @@ func (r *Recorder) attributes(k seriesKey) attribute.Set {
 	caller, callee := attribute.String(AttrCaller, r.labels.name(k.caller)), attribute.String(AttrCallee, r.labels.name(k.callee))
 	switch k.counter {
 	case counterCalls:
-		if k.kind == conforming {
+		switch {
+		case k.kind == conforming:
 			return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusOK))
+		case k.kind&knownBit != 0:
+			return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusKnown),
+				attribute.String(AttrKind, judge.Kind(k.kind&^knownBit).String()))
 		}
 		return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusDrift),
 			attribute.String(AttrKind, judge.Kind(k.kind).String()))
@@ -220,27 +228,32 @@ func (r *Recorder) Observe(calls, violations, unresolved, malformed metric.Int64
 	}
 }
 
-// Edges returns the number of distinct edges that conformed and that drifted under the current model.
-func (r *Recorder) Edges() (conformingEdges, driftingEdges int64) {
+// Edges returns the number of distinct edges seen under the current model, by status: conforming,
+// drift and known.
+func (r *Recorder) Edges() map[string]int64 {
 	type edge struct {
 		caller, callee label
-		drift          bool
+		status         string
 	}
 	gen := r.gen.Load()
 	seen := map[edge]bool{}
 	r.each(counterCalls, func(k seriesKey, s *series) {
 		if s.gen.Load() == gen {
-			seen[edge{k.caller, k.callee, k.kind != conforming}] = true
+			status := StatusDrift
+			switch {
+			case k.kind == conforming:
+				status = StatusOK
+			case k.kind&knownBit != 0:
+				status = StatusKnown
+			}
+			seen[edge{k.caller, k.callee, status}] = true
 		}
 	})
+	out := map[string]int64{StatusOK: 0, StatusDrift: 0, StatusKnown: 0}
 	for e := range seen {
-		if e.drift {
-			driftingEdges++
-		} else {
-			conformingEdges++
-		}
+		out[e.status]++
 	}
-	return conformingEdges, driftingEdges
+	return out
 }
 
 // Tally counts the calls of one batch locally, so that the shared series are touched once per
@@ -268,7 +281,11 @@ func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
 		t.counts[seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee}]++
 		return
 	}
-	t.counts[seriesKey{counter: counterCalls, kind: uint8(v.Kind()), caller: caller, callee: callee}]++
+	shown := uint8(v.Kind())
+	if v.Known {
+		shown |= knownBit
+	}
+	t.counts[seriesKey{counter: counterCalls, kind: shown, caller: caller, callee: callee}]++
 	for k := judge.Kind(0); k < judge.NumKinds; k++ {
 		if v.Kinds.Has(k) {
 			t.counts[seriesKey{counter: counterViolations, kind: uint8(k), caller: caller, callee: callee}]++

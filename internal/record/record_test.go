@@ -69,8 +69,8 @@ func TestSeriesBounded(t *testing.T) {
 	if n := o.sum(AttrCallee, Other); n != 100_000-10 {
 		t.Errorf("%s counted %d", Other, n)
 	}
-	if ok, drift := r.Edges(); ok != 0 || drift != 11 {
-		t.Errorf("edges %d/%d", ok, drift)
+	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 11 {
+		t.Errorf("edges %v", e)
 	}
 }
 
@@ -105,8 +105,8 @@ func TestCountsAndKinds(t *testing.T) {
 	if u.sum(AttrCaller, "frontend") != 1 || m.sum(AttrReason, ReasonBadIDs) != 1 {
 		t.Errorf("unresolved %+v, malformed %+v", u.points, m.points)
 	}
-	if ok, drift := r.Edges(); ok != 1 || drift != 1 {
-		t.Errorf("edges %d/%d", ok, drift)
+	if e := r.Edges(); e[StatusOK] != 1 || e[StatusDrift] != 1 {
+		t.Errorf("edges %v", e)
 	}
 }
 
@@ -116,12 +116,12 @@ func TestEdgesFollowTheModel(t *testing.T) {
 	r.Call(b, &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
 	m, _ := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  cart: {}\n  frontend: {}\n"))
 	b2 := r.Bind(m)
-	if ok, drift := r.Edges(); ok != 0 || drift != 0 {
-		t.Fatalf("edges %d/%d after a new model", ok, drift)
+	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 0 {
+		t.Fatalf("edges %v after a new model", e)
 	}
 	r.Call(b2, &judge.Call{Caller: intent.Peer{ID: 1, Name: "frontend"}, Callee: intent.Peer{ID: 0, Name: "cart"}}, judge.Verdict{Kinds: 1 << judge.UndeclaredDependency})
-	if ok, drift := r.Edges(); ok != 0 || drift != 1 {
-		t.Fatalf("edges %d/%d", ok, drift)
+	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 1 {
+		t.Fatalf("edges %v", e)
 	}
 	if n := calls(r).sum(AttrCaller, "frontend"); n != 2 {
 		t.Fatalf("the label ids of both models name frontend: %d", n)

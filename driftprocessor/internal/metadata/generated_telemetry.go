@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	meter                       metric.Meter
 	mu                          sync.Mutex
 	registrations               []metric.Registration
+	DriftBaselineStale          metric.Int64ObservableGauge
 	DriftCalls                  metric.Int64ObservableCounter
 	DriftEdgeErrorRate          metric.Float64ObservableGauge
 	DriftEdgeErrorRateExpected  metric.Float64ObservableGauge
@@ -54,6 +55,11 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 //lint:ignore U1000 kept in the shape mdatagen generates
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterDriftBaselineStaleCallback sets callback for observable DriftBaselineStale metric.
+func (builder *TelemetryBuilder) RegisterDriftBaselineStaleCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftBaselineStale, cb)
 }
 
 // RegisterDriftCallsCallback sets callback for observable DriftCalls metric.
@@ -161,6 +167,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.DriftBaselineStale, err = builder.meter.Int64ObservableGauge(
+		"drift.baseline.stale",
+		metric.WithDescription("Baseline entries that are stale (1), by reason: expired (its date has passed) or unmatched. [Alpha]"),
+		metric.WithUnit("{entry}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.DriftCalls, err = builder.meter.Int64ObservableCounter(
 		"drift.calls",
 		metric.WithDescription("Calls judged against the intent model, by caller, callee, status and (for drift) the kind the span shows. [Alpha]"),
