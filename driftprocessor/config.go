@@ -29,6 +29,8 @@ type Config struct {
 	Pairing PairingConfig `mapstructure:"pairing"`
 	// Behaviour sets the windows that judge the `expect` blocks of the intent.
 	Behaviour BehaviourConfig `mapstructure:"behaviour"`
+	// Absence notices declared and required dependencies that stop happening.
+	Absence AbsenceConfig `mapstructure:"absence"`
 	// BaselineFile lists accepted drift: calls it matches are stamped drift.status = known.
 	// Optional; re-read every reload_interval like the intent.
 	BaselineFile string `mapstructure:"baseline_file"`
@@ -62,6 +64,17 @@ type BehaviourConfig struct {
 	MinCalls int `mapstructure:"min_calls"`
 	// MaxEdges bounds the edges that have a window; beyond, calls are judged one by one only.
 	MaxEdges int `mapstructure:"max_edges"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// AbsenceConfig sets how absence is noticed.
+type AbsenceConfig struct {
+	// Window: a dependency not observed for this long is absent; 0 disables absence.
+	Window time.Duration `mapstructure:"window"`
+	// MinCallerCalls: ... but only when its caller made at least this many calls in the window.
+	MinCallerCalls int `mapstructure:"min_caller_calls"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -108,6 +121,9 @@ func (cfg *Config) Validate() error {
 		if _, _, err := intent.LoadBaseline(cfg.BaselineFile); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if cfg.Absence.Window < 0 || cfg.Absence.MinCallerCalls < 0 {
+		errs = append(errs, fmt.Errorf("absence: window and min_caller_calls must not be negative"))
 	}
 	if cfg.BaselineStaleAfter <= 0 {
 		errs = append(errs, fmt.Errorf("baseline_stale_after: must be positive, got %s", cfg.BaselineStaleAfter))

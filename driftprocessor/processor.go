@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,7 @@ const expiryTick = time.Second
 type model struct {
 	intent  *intent.Compiled
 	binding *record.Binding
+	absence *history.Absence // nil when absence is disabled
 }
 
 type driftProcessor struct {
@@ -111,7 +113,11 @@ var edgeStatus = map[string]metric.ObserveOption{
 
 // use makes m the model that judges from now on.
 func (p *driftProcessor) use(m *intent.Compiled) {
-	p.current.Store(&model{intent: m, binding: p.recorder.Bind(m)})
+	next := &model{intent: m, binding: p.recorder.Bind(m)}
+	if p.cfg.Absence.Window > 0 {
+		next.absence = history.NewAbsence(m, p.cfg.Absence.Window, p.cfg.Absence.MinCallerCalls)
+	}
+	p.current.Store(next)
 }
 
 // registerObservers hands the recorder's counts to the MeterProvider at collection time.
@@ -145,6 +151,21 @@ func (p *driftProcessor) registerObservers() error {
 			return nil
 		}),
 		t.RegisterDriftEdgeBehaviourCallback(p.observeBehaviour),
+		t.RegisterDriftEdgeAbsentCallback(func(_ context.Context, o metric.Int64Observer) error {
+			m := p.current.Load()
+			if m.absence == nil {
+				return nil
+			}
+			m.absence.EachAbsent(func(e intent.TrackedEdge) {
+				attrs := []attribute.KeyValue{attribute.String(record.AttrCaller, m.intent.Node(e.From).Name),
+					attribute.String(record.AttrCallee, m.intent.Node(e.To).Name)}
+				if e.Require != nil {
+					attrs = append(attrs, attribute.String(record.AttrKind, "missing_dependency"))
+				}
+				o.Observe(1, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+			})
+			return nil
+		}),
 		t.RegisterDriftBaselineStaleCallback(func(_ context.Context, o metric.Int64Observer) error {
 			if bl := p.baseline.Load(); bl != nil {
 				bl.eachStale(func(e *intent.Accepted, reason string) {
@@ -217,6 +238,7 @@ func (p *driftProcessor) background() {
 			if bl := p.baseline.Load(); bl != nil {
 				bl.checkStale(p.now(), p.cfg.BaselineStaleAfter, p.logger)
 			}
+			p.checkAbsence()
 		case <-reload:
 			p.reload(context.Background())
 			p.reloadBaseline()
@@ -254,6 +276,40 @@ func (p *driftProcessor) reload(ctx context.Context) {
 	p.recorder.Reload(ctx, true)
 	p.logger.Info("Intent model reloaded", zap.String("intent_file", p.cfg.IntentFile),
 		zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
+}
+
+// absenceLinesPerCheck bounds the log lines one absence check writes.
+const absenceLinesPerCheck = 20
+
+// checkAbsence logs the edges that became absent or came back; run by the background goroutine only.
+func (p *driftProcessor) checkAbsence() {
+	m := p.current.Load()
+	if m.absence == nil {
+		return
+	}
+	lines, more := 0, 0
+	m.absence.Check(p.now(), func(e intent.TrackedEdge, absent bool) {
+		if lines >= absenceLinesPerCheck {
+			more++
+			return
+		}
+		lines++
+		from, to := m.intent.Node(e.From).Name, m.intent.Node(e.To).Name
+		fields := []zap.Field{zap.String("drift.caller", from), zap.String("drift.callee", to),
+			zap.String("intent", fmt.Sprintf("%s:%d", m.intent.File, e.Line)), zap.Duration("window", p.cfg.Absence.Window)}
+		switch {
+		case !absent:
+			p.logger.Info("Dependency observed again", fields...)
+		case e.Require != nil:
+			fields = append(fields, zap.String("drift.kind", "missing_dependency"), zap.String("drift.rule", e.Require.Rule))
+			p.logger.Warn("Required dependency missing: not observed within the window", fields...)
+		default:
+			p.logger.Info("Declared dependency not observed within the window", fields...)
+		}
+	})
+	if more > 0 {
+		p.logger.Info("More dependencies changed absence state than are logged at once", zap.Int("not_logged", more))
+	}
 }
 
 // reloadBaseline re-reads the baseline file; a broken one keeps the last good baseline.
@@ -309,6 +365,9 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 		}
 	}
 	s.tally.Call(&c, v)
+	if a := s.m.absence; a != nil && !c.External {
+		a.Call(c.Caller.ID, s.m.intent.TrackedIndex(c.Caller.ID, c.Callee.ID), s.p.now())
+	}
 	if v.Drift() && !v.Known {
 		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp)
 	}

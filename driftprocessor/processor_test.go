@@ -1,8 +1,10 @@
 package driftprocessor
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -368,4 +370,32 @@ func TestFirstSight(t *testing.T) {
 	assert.Contains(t, f["drift.message"], "shop.yaml:52")
 	assert.Equal(t, traceID(1).String(), f["trace_id"])
 	assert.Equal(t, h.p.now().Unix(), h.sum("drift.edge.first_seen", map[string]string{"drift.callee": "payment", "drift.kind": "forbidden_dependency"}))
+}
+
+// TestAbsence: declared dependencies of a busy caller that are not seen for the window are reported
+// by a gauge and a log line; a required one as missing_dependency.
+func TestAbsence(t *testing.T) {
+	text, err := os.ReadFile(shopIntent)
+	require.NoError(t, err)
+	withRequire := string(text) + "  - name: checkout-charges\n    require: {from: checkout, to: payment}\n"
+	cfg := testConfig(writeFile(t, withRequire))
+	cfg.Absence = AbsenceConfig{Window: time.Hour, MinCallerCalls: 3}
+	h, logs := observedHarness(t, cfg)
+	h.p.checkAbsence() // watching starts
+	h.now.Add(int64(90 * time.Minute))
+	for i := byte(1); i <= 3; i++ { // frontend and checkout are busy, on one dependency each
+		h.consume(sp{svc: "frontend", kind: client, trace: i, id: i, attrs: map[string]any{"peer.service": "cart"}},
+			sp{svc: "checkout", kind: client, trace: i, id: i + 10, attrs: map[string]any{"peer.service": "cart"}})
+	}
+	h.now.Add(int64(10 * time.Minute))
+	h.p.checkAbsence()
+	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "currency"}))
+	assert.Equal(t, int64(0), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "cart"}))
+	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.callee": "payment", "drift.kind": "missing_dependency"}))
+	assert.Equal(t, int64(0), h.sum("drift.edge.absent", map[string]string{"drift.caller": "payment"}), "payment made no calls: its silence means nothing")
+	missing := logs.FilterMessage("Required dependency missing: not observed within the window")
+	require.Equal(t, 1, missing.Len())
+	assert.Equal(t, "checkout-charges", missing.All()[0].ContextMap()["drift.rule"])
+	h.p.checkAbsence()
+	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "said once")
 }

@@ -62,9 +62,59 @@ type Compiled struct {
 	deps      map[uint64]*Dependency
 	resources resourceIndex
 	rules     []Rule
-	outgoing  []Expect // by node: the default for a service's outgoing dependencies
-	incoming  []Expect // by node: what every call it receives is expected to do
-	expects   bool     // whether anything at all is expected
+	tracked   []TrackedEdge    // declared and required edges, whose absence is noticed
+	trackIdx  map[uint64]int32 // edge -> index in tracked
+	outgoing  []Expect         // by node: the default for a service's outgoing dependencies
+	incoming  []Expect         // by node: what every call it receives is expected to do
+	expects   bool             // whether anything at all is expected
+}
+
+// TrackedEdge is an edge whose absence is noticed: a declared dependency, or a required one.
+type TrackedEdge struct {
+	From, To NodeID
+	Line     int          // where it was declared
+	Require  *Requirement // set when a require rule names it
+}
+
+// Requirement is the require rule that names an edge.
+type Requirement struct {
+	Rule, Severity, Message string
+	Line                    int
+}
+
+// Tracked returns the edges whose absence is noticed, with dense indexes.
+func (c *Compiled) Tracked() []TrackedEdge { return c.tracked }
+
+// TrackedIndex returns the index of the edge from -> to among the tracked edges, or -1.
+func (c *Compiled) TrackedIndex(from, to NodeID) int {
+	if from == NoNode || to == NoNode {
+		return -1
+	}
+	if i, ok := c.trackIdx[edgeKey(from, to)]; ok {
+		return int(i)
+	}
+	return -1
+}
+
+func (c *Compiled) track(from, to NodeID, req *Requirement) {
+	if c.trackIdx == nil {
+		c.trackIdx = map[uint64]int32{}
+	}
+	k := edgeKey(from, to)
+	if i, ok := c.trackIdx[k]; ok {
+		if req != nil {
+			c.tracked[i].Require = req
+		}
+		return
+	}
+	line := 0
+	if d := c.deps[k]; d != nil {
+		line = d.Line
+	} else if req != nil {
+		line = req.Line
+	}
+	c.trackIdx[k] = int32(len(c.tracked))
+	c.tracked = append(c.tracked, TrackedEdge{From: from, To: to, Line: line, Require: req})
 }
 
 // HasExpectations reports whether the model expects any behaviour, so that a model without
@@ -317,6 +367,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 				cd.operations = append(cd.operations, g)
 			}
 			c.deps[key] = cd
+			c.track(from, to, nil)
 			c.expects = c.expects || dep.Expect != nil
 		}
 	}

@@ -241,7 +241,7 @@ func (d *decoder) dependency(n *yaml.Node, path string) (DependencySpec, bool) {
 	return dep, true
 }
 
-var ruleKeys = []string{"name", "deny", "except", "severity", "message"}
+var ruleKeys = []string{"name", "deny", "require", "except", "severity", "message"}
 
 func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 	items, _ := d.items(n, path)
@@ -259,8 +259,12 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 			case "name":
 				hasName = true
 				r.Name, _ = d.nonEmptyStr(f.val, fp)
-			case "deny":
+			case "deny", "require":
+				if hasDeny {
+					d.errorf(f.line, fp, "a rule either denies or requires, not both")
+				}
 				hasDeny = true
+				r.Require = f.key == "require"
 				r.From, r.To = d.fromTo(f.val, fp, true)
 			case "except":
 				exs, _ := d.items(f.val, fp)
@@ -278,7 +282,7 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 			d.errorf(r.Line, join(rp, "name"), "missing: every rule needs a name")
 		}
 		if !hasDeny {
-			d.errorf(r.Line, join(rp, "deny"), "missing: a rule needs `deny: {from: ..., to: ...}`")
+			d.errorf(r.Line, join(rp, "deny"), "missing: a rule needs `deny: {from: ..., to: ...}` or `require: {from: ..., to: ...}`")
 		}
 		m.Rules = append(m.Rules, r)
 	}

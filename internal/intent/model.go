@@ -102,11 +102,12 @@ type MatchSpec struct {
 	Line int
 }
 
-// RuleSpec is a deny rule.
+// RuleSpec is a deny rule, or (Require) a require rule: an edge that must be observed.
 type RuleSpec struct {
 	Name     string
 	Line     int
 	Path     string
+	Require  bool
 	From, To SelectorSpec
 	Except   []ExceptSpec
 	Severity string

@@ -88,6 +88,10 @@ func compileRules(d *decoder, c *Compiled, specs []RuleSpec, layerIdx map[string
 			d.errorf(s.Line, s.Path+".name", "duplicate rule name %q", s.Name)
 		}
 		seen[s.Name] = true
+		if s.Require {
+			compileRequire(d, c, s)
+			continue
+		}
 		r := Rule{Name: s.Name, Severity: s.Severity, Message: s.Message, Line: s.Line,
 			from: sc.compile(&s.From), to: sc.compile(&s.To)}
 		for j := range s.Except {
@@ -158,4 +162,17 @@ func inOrEmpty(values []string, v string) bool {
 		return true
 	}
 	return v != "" && contains(values, v)
+}
+
+// compileRequire adds the edge a require rule names to the tracked edges. Its sides are node names.
+func compileRequire(d *decoder, c *Compiled, s *RuleSpec) {
+	ids := [2]NodeID{}
+	for i, sel := range []*SelectorSpec{&s.From, &s.To} {
+		if len(sel.Name) != 1 || len(sel.Kind)+len(sel.Zone)+len(sel.Layer)+len(sel.Owner) > 0 || c.Lookup(sel.Name[0]) == NoNode {
+			d.errorf(sel.Line, sel.Path, "a require rule names one service or resource on each side")
+			return
+		}
+		ids[i] = c.Lookup(sel.Name[0])
+	}
+	c.track(ids[0], ids[1], &Requirement{Rule: s.Name, Line: s.Line, Severity: s.Severity, Message: s.Message})
 }

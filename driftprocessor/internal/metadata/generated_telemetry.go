@@ -31,6 +31,7 @@ type TelemetryBuilder struct {
 	registrations               []metric.Registration
 	DriftBaselineStale          metric.Int64ObservableGauge
 	DriftCalls                  metric.Int64ObservableCounter
+	DriftEdgeAbsent             metric.Int64ObservableGauge
 	DriftEdgeErrorRate          metric.Float64ObservableGauge
 	DriftEdgeErrorRateExpected  metric.Float64ObservableGauge
 	DriftEdgeFirstSeen          metric.Int64ObservableGauge
@@ -109,6 +110,11 @@ func (of *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) 
 	of.obs.ObserveFloat64(of.inst, value, opts...)
 }
 
+// RegisterDriftEdgeAbsentCallback sets callback for observable DriftEdgeAbsent metric.
+func (builder *TelemetryBuilder) RegisterDriftEdgeAbsentCallback(cb metric.Int64Callback) error {
+	return builder.register(builder.DriftEdgeAbsent, cb)
+}
+
 // RegisterDriftEdgeFirstSeenCallback sets callback for observable DriftEdgeFirstSeen metric.
 func (builder *TelemetryBuilder) RegisterDriftEdgeFirstSeenCallback(cb metric.Int64Callback) error {
 	return builder.register(builder.DriftEdgeFirstSeen, cb)
@@ -177,6 +183,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"drift.calls",
 		metric.WithDescription("Calls judged against the intent model, by caller, callee, status and (for drift) the kind the span shows. [Alpha]"),
 		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DriftEdgeAbsent, err = builder.meter.Int64ObservableGauge(
+		"drift.edge.absent",
+		metric.WithDescription("Declared or required dependencies not observed within the absence window while their caller was busy (1); drift.kind is missing_dependency for a required one. [Alpha]"),
+		metric.WithUnit("{edge}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DriftEdgeErrorRate, err = builder.meter.Float64ObservableGauge(

@@ -1,0 +1,98 @@
+package history
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+const activitySlots = 6
+
+// Absence notices declared (and required) edges that stop happening: an edge is absent when it has
+// not been seen for the window, but only when its caller made at least minCalls calls in the window,
+// so that a quiet (or sampled) caller does not make its edges look absent. Counting is lock-free;
+// caller activity is counted in slots of a sixth of the window, approximately under concurrency.
+type Absence struct {
+	m        *intent.Compiled
+	window   time.Duration
+	minCalls int64
+	start    atomic.Int64 // unix nanoseconds of the first call or check: edges are judged from then
+
+	lastSeen []atomic.Int64 // by tracked edge
+	activity []activity     // by caller node
+	absent   []atomic.Bool  // by tracked edge, as last checked; only Check writes it
+}
+
+type activity struct {
+	period [activitySlots]atomic.Int64
+	calls  [activitySlots]atomic.Int64
+}
+
+// NewAbsence starts watching the tracked edges of m.
+func NewAbsence(m *intent.Compiled, window time.Duration, minCalls int) *Absence {
+	n := len(m.Tracked())
+	return &Absence{m: m, window: window, minCalls: int64(minCalls),
+		lastSeen: make([]atomic.Int64, n), activity: make([]activity, m.NumNodes()), absent: make([]atomic.Bool, n)}
+}
+
+func (a *Absence) slot() int64 { return max(int64(a.window)/activitySlots, 1) }
+
+// Call counts a call from caller on the tracked edge edge (-1 when the edge is not tracked).
+func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
+	t := now.UnixNano()
+	if a.start.Load() == 0 {
+		a.start.CompareAndSwap(0, t)
+	}
+	if edge >= 0 {
+		a.lastSeen[edge].Store(t)
+	}
+	if caller == intent.NoNode {
+		return
+	}
+	act := &a.activity[caller]
+	p := t / a.slot()
+	i := p % activitySlots
+	if act.period[i].Load() != p {
+		act.period[i].Store(p)
+		act.calls[i].Store(0)
+	}
+	act.calls[i].Add(1)
+}
+
+func (a *Absence) callsInWindow(caller intent.NodeID, now int64) int64 {
+	act := &a.activity[caller]
+	p := now / a.slot()
+	var n int64
+	for i := range act.period {
+		if p-act.period[i].Load() < activitySlots {
+			n += act.calls[i].Load()
+		}
+	}
+	return n
+}
+
+// Check updates which edges are absent at now and calls changed for each edge whose state changed.
+// It must not be called concurrently with itself.
+func (a *Absence) Check(now time.Time, changed func(e intent.TrackedEdge, absent bool)) {
+	t := now.UnixNano()
+	a.start.CompareAndSwap(0, t)
+	start := a.start.Load()
+	for i, e := range a.m.Tracked() {
+		since := max(a.lastSeen[i].Load(), start)
+		absent := t-since > int64(a.window) && a.callsInWindow(e.From, t) >= a.minCalls
+		if absent != a.absent[i].Load() {
+			a.absent[i].Store(absent)
+			changed(e, absent)
+		}
+	}
+}
+
+// EachAbsent calls fn for every edge absent at the last check.
+func (a *Absence) EachAbsent(fn func(e intent.TrackedEdge)) {
+	for i, e := range a.m.Tracked() {
+		if a.absent[i].Load() {
+			fn(e)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package history
+
+import (
+	"testing"
+	"time"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+const absenceModel = `version: 1
+services:
+  checkout: {depends_on: [payment, cart]}
+  payment: {}
+  cart: {}
+  fraud: {}
+rules:
+  - name: fraud-checks
+    require: {from: checkout, to: fraud}
+`
+
+func TestAbsence(t *testing.T) {
+	m, err := intent.LoadBytes("a.yaml", []byte(absenceModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout, payment, cart := m.Lookup("checkout"), m.Lookup("payment"), m.Lookup("cart")
+	a := NewAbsence(m, time.Hour, 10)
+	a.Check(t0, func(intent.TrackedEdge, bool) {}) // watching starts
+	changes := map[string]bool{}
+	check := func(now time.Time) {
+		a.Check(now, func(e intent.TrackedEdge, absent bool) {
+			name := m.Node(e.From).Name + " -> " + m.Node(e.To).Name
+			if e.Require != nil {
+				name += " (required)"
+			}
+			changes[name] = absent
+		})
+	}
+	// an hour and more of checkout calling payment only, but too little to judge: nothing is absent
+	for i := 0; i < 5; i++ {
+		a.Call(checkout, m.TrackedIndex(checkout, payment), t0.Add(time.Duration(i)*10*time.Minute))
+	}
+	check(t0.Add(61 * time.Minute))
+	if len(changes) != 0 {
+		t.Fatalf("a quiet caller made edges absent: %v", changes)
+	}
+	// enough calls: cart and fraud have not been seen for an hour
+	for i := 0; i < 10; i++ {
+		a.Call(checkout, m.TrackedIndex(checkout, payment), t0.Add(61*time.Minute))
+	}
+	check(t0.Add(62 * time.Minute))
+	want := map[string]bool{"checkout -> cart": true, "checkout -> fraud (required)": true}
+	if len(changes) != 2 || !changes["checkout -> cart"] || !changes["checkout -> fraud (required)"] {
+		t.Fatalf("absent: %v, want %v", changes, want)
+	}
+	// cart comes back
+	a.Call(checkout, m.TrackedIndex(checkout, cart), t0.Add(63*time.Minute))
+	check(t0.Add(64 * time.Minute))
+	if changes["checkout -> cart"] {
+		t.Fatal("cart was seen again and is still absent")
+	}
+	n := 0
+	a.EachAbsent(func(intent.TrackedEdge) { n++ })
+	if n != 1 {
+		t.Fatalf("%d absent edges, want the required one", n)
+	}
+}
