@@ -49,6 +49,7 @@ func (d *Dependency) HasOperations() bool { return len(d.operations) > 0 }
 
 // Compiled is an immutable, checked intent model. It is safe for concurrent use without locks.
 type Compiled struct {
+	Model      *Model // as written, for writing a model that extends it
 	File       string
 	System     string
 	Policy     Policy
@@ -224,6 +225,7 @@ func matchAny[A Attributes](m *attrMatch, attrs A) bool {
 func Compile(m *Model) (*Compiled, error) {
 	d := &decoder{file: m.File}
 	c := &Compiled{
+		Model:      m,
 		File:       m.File,
 		System:     m.System,
 		Policy:     m.Policy,
