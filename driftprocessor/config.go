@@ -29,6 +29,8 @@ type Config struct {
 	Pairing PairingConfig `mapstructure:"pairing"`
 	// Behaviour sets the windows that judge the `expect` blocks of the intent.
 	Behaviour BehaviourConfig `mapstructure:"behaviour"`
+	// Learn writes the observed system as an intent model, merged with the current one.
+	Learn LearnConfig `mapstructure:"learn"`
 	// Absence notices declared and required dependencies that stop happening.
 	Absence AbsenceConfig `mapstructure:"absence"`
 	// BaselineFile lists accepted drift: calls it matches are stamped drift.status = known.
@@ -64,6 +66,17 @@ type BehaviourConfig struct {
 	MinCalls int `mapstructure:"min_calls"`
 	// MaxEdges bounds the edges that have a window; beyond, calls are judged one by one only.
 	MaxEdges int `mapstructure:"max_edges"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// LearnConfig sets learn mode.
+type LearnConfig struct {
+	// Output is the file the observed model is written to (atomically); empty disables learn mode.
+	Output string `mapstructure:"output"`
+	// Interval is how often it is written (and once more at shutdown).
+	Interval time.Duration `mapstructure:"interval"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -121,6 +134,9 @@ func (cfg *Config) Validate() error {
 		if _, _, err := intent.LoadBaseline(cfg.BaselineFile); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if cfg.Learn.Output != "" && cfg.Learn.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("learn.interval: must be positive, got %s", cfg.Learn.Interval))
 	}
 	if cfg.Absence.Window < 0 || cfg.Absence.MinCallerCalls < 0 {
 		errs = append(errs, fmt.Errorf("absence: window and min_caller_calls must not be negative"))

@@ -31,6 +31,7 @@ func createDefaultConfig() component.Config {
 		Behaviour:          BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
 		BaselineStaleAfter: 24 * time.Hour,
 		Absence:            AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100},
+		Learn:              LearnConfig{Interval: time.Minute},
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,7 @@ type driftProcessor struct {
 	recorder  *record.Recorder
 	behaviour *behaviour.Tracker
 	sights    *history.FirstSights
+	learner   *history.Learner // nil unless learn mode is on
 	now       func() time.Time
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
@@ -86,6 +89,9 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	bc.Window, bc.MinCalls, bc.MaxEdges, bc.SiblingTTL = cfg.Behaviour.Window, cfg.Behaviour.MinCalls, cfg.Behaviour.MaxEdges, cfg.Pairing.TTL
 	p.behaviour = behaviour.New(bc)
 	p.sights = history.NewFirstSights(maxFirstSights, firstSightLinesPerMinute, p.logFirstSight)
+	if cfg.Learn.Output != "" {
+		p.learner = history.NewLearner(maxLearnedNodes, maxLearnedEdges)
+	}
 	p.use(m)
 	if cfg.BaselineFile != "" {
 		b, data, err := intent.LoadBaseline(cfg.BaselineFile)
@@ -214,6 +220,7 @@ func (p *driftProcessor) shutdown(context.Context) error {
 		close(p.stop)
 	}
 	p.wg.Wait()
+	p.writeLearned()
 	p.telemetry.Shutdown()
 	return nil
 }
@@ -223,11 +230,16 @@ func (p *driftProcessor) background() {
 	defer p.wg.Done()
 	expiry := time.NewTicker(min(expiryTick, p.cfg.Pairing.TTL))
 	defer expiry.Stop()
-	var reload <-chan time.Time
+	var reload, learn <-chan time.Time
 	if p.cfg.ReloadInterval > 0 {
 		t := time.NewTicker(p.cfg.ReloadInterval)
 		defer t.Stop()
 		reload = t.C
+	}
+	if p.learner != nil {
+		t := time.NewTicker(p.cfg.Learn.Interval)
+		defer t.Stop()
+		learn = t.C
 	}
 	for {
 		select {
@@ -242,6 +254,8 @@ func (p *driftProcessor) background() {
 		case <-reload:
 			p.reload(context.Background())
 			p.reloadBaseline()
+		case <-learn:
+			p.writeLearned()
 		}
 	}
 }
@@ -276,6 +290,44 @@ func (p *driftProcessor) reload(ctx context.Context) {
 	p.recorder.Reload(ctx, true)
 	p.logger.Info("Intent model reloaded", zap.String("intent_file", p.cfg.IntentFile),
 		zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
+}
+
+// What learn mode remembers at most.
+const (
+	maxLearnedNodes = 10_000
+	maxLearnedEdges = 100_000
+)
+
+// writeLearned writes the observed system, merged with the current intent, to the learn output: to a
+// temporary file beside it, then renamed over it, so a reader never sees half a file.
+func (p *driftProcessor) writeLearned() {
+	if p.learner == nil {
+		return
+	}
+	m, notes := p.learner.Model(p.current.Load().intent.Model)
+	data, err := intent.Write(m, notes)
+	if err == nil {
+		err = writeAtomically(p.cfg.Learn.Output, data)
+	}
+	if err != nil {
+		p.logger.Warn("Learned intent could not be written", zap.String("output", p.cfg.Learn.Output), zap.Error(err))
+	}
+}
+
+func writeAtomically(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // absenceLinesPerCheck bounds the log lines one absence check writes.
@@ -365,6 +417,13 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 		}
 	}
 	s.tally.Call(&c, v)
+	if s.p.learner != nil {
+		caller := c.Caller.Name
+		if !c.External {
+			caller = clean.Name(caller)
+		}
+		s.p.learner.Observe(caller, clean.Name(c.Callee.Name), c.Callee.Kind, clean.Name(c.Op().String()), s.p.now())
+	}
 	if a := s.m.absence; a != nil && !c.External {
 		a.Call(c.Caller.ID, s.m.intent.TrackedIndex(c.Caller.ID, c.Callee.ID), s.p.now())
 	}

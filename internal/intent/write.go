@@ -96,7 +96,11 @@ func writeNode(n *NodeSpec, notes map[string]Note) *yaml.Node {
 					add(item, "expect", writeExpect(d.Expect))
 				}
 			}
-			item.LineComment = notes[n.Name+" -> "+d.To]
+			if item.Kind == yaml.ScalarNode {
+				item.LineComment = notes[n.Name+" -> "+d.To]
+			} else { // a line comment on a mapping lands after its last line: put it above
+				item.HeadComment = notes[n.Name+" -> "+d.To]
+			}
 			deps.Content = append(deps.Content, item)
 		}
 		add(out, "depends_on", deps)

@@ -1,0 +1,71 @@
+package driftprocessor
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// TestLearnOnRealTraffic: a team with no written design starts learn mode on an empty model; the
+// learned model, loaded back as the intent, judges the same minute with no drift.
+func TestLearnOnRealTraffic(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "intent.yaml")
+	require.NoError(t, os.WriteFile(empty, []byte("version: 1\nsystem: online-boutique\n"), 0o600))
+	learned := filepath.Join(dir, "observed-intent.yaml")
+	cfg := testConfig(empty)
+	cfg.Learn = LearnConfig{Output: learned, Interval: time.Hour}
+	h := newHarness(t, cfg)
+	for _, b := range shuffledBatches(loadBoutique(t), 500, 3) {
+		h.consume2(b)
+	}
+	h.expireAll()
+	assert.Positive(t, h.sum("drift.calls", map[string]string{"drift.kind": "unknown_service"}), "with no model, everything is unknown")
+	h.p.writeLearned()
+
+	data, err := os.ReadFile(learned)
+	require.NoError(t, err)
+	text := string(data)
+	assert.Contains(t, text, "# learned: first seen ")
+	assert.Contains(t, text, "mysql")
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 2, "written atomically: no temporary file is left")
+	c, err := intent.LoadBytes(learned, data)
+	require.NoError(t, err, "the learned model loads without edits:\n%s", text)
+	assert.Equal(t, 11, c.NumNodes(), "the 10 services that took part in calls, and mysql:\n%s", text)
+	assert.True(t, c.Node(c.Lookup("frontend")).Ingress)
+
+	_, drifts := judgeBoutique(t, text)
+	assert.Empty(t, drifts, "the learned model judges the minute it was learned from with no drift")
+}
+
+// TestLearnKeepsTheDeclared: learning adds to the current model and loses nothing of it.
+func TestLearnKeepsTheDeclared(t *testing.T) {
+	learned := filepath.Join(t.TempDir(), "observed.yaml")
+	cfg := testConfig(shopIntent)
+	cfg.Learn = LearnConfig{Output: learned, Interval: time.Hour}
+	h := newHarness(t, cfg)
+	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}},
+		sp{svc: "recommendation", kind: client, id: 2, attrs: map[string]any{"messaging.system": "kafka", "messaging.destination.name": "recs"}})
+	h.expireAll()
+	h.p.writeLearned()
+	data, err := os.ReadFile(learned)
+	require.NoError(t, err)
+	c, err := intent.LoadBytes(learned, data)
+	require.NoError(t, err, string(data))
+	orig, _, err := intent.Load(shopIntent)
+	require.NoError(t, err)
+	assert.Equal(t, orig.NumNodes()+2, c.NumNodes(), "recommendation and recs are added:\n%s", data)
+	assert.Equal(t, len(orig.Rules()), len(c.Rules()))
+	assert.NotNil(t, c.Dependency(c.Lookup("frontend"), c.Lookup("payment")), "the observed call is learned")
+	assert.NotNil(t, c.Dependency(c.Lookup("frontend"), c.Lookup("checkout")), "declared dependencies stay")
+	assert.Equal(t, intent.KindMessaging, c.Node(c.Lookup("recs")).Kind)
+	assert.True(t, strings.Contains(string(data), "# learned: first seen 2023-11-14T22:13:20Z\n            - to: payment"), "%s", data)
+}

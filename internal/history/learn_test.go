@@ -1,0 +1,42 @@
+package history
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+func TestLearnerBounds(t *testing.T) {
+	l := NewLearner(5, 3)
+	for i := 0; i < 100; i++ {
+		l.Observe("web", fmt.Sprint("svc-", i), intent.KindService, "GET", t0)
+	}
+	for i := 0; i < 50; i++ {
+		l.Observe("web", "svc-0", intent.KindService, fmt.Sprint("op-", i), t0)
+	}
+	if len(l.nodes) != 5 || len(l.edges) != 3 {
+		t.Fatalf("%d nodes, %d edges: over the bounds", len(l.nodes), len(l.edges))
+	}
+	m, _ := l.Model(&intent.Model{Policy: intent.Policy{Undeclared: "drift", UnknownServices: "drift"}})
+	for _, n := range m.Nodes {
+		for _, d := range n.DependsOn {
+			if d.To == "svc-0" && d.Operations != nil {
+				t.Fatalf("an edge of 51 operations is learned with %d of them, want any", len(d.Operations))
+			}
+		}
+	}
+	data, err := intent.Write(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := intent.LoadBytes("l.yaml", data); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+}
+
+func TestQuoteGlob(t *testing.T) {
+	if got := quoteGlob("GET /items/{id}*"); got != `GET /items/\{id\}\*` {
+		t.Fatalf("%q", got)
+	}
+}
