@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
@@ -29,6 +30,9 @@ type Config struct {
 	Pairing PairingConfig `mapstructure:"pairing"`
 	// Behaviour sets the windows that judge the `expect` blocks of the intent.
 	Behaviour BehaviourConfig `mapstructure:"behaviour"`
+	// Storage is a storage extension (such as file_storage) that keeps first-seen times, absence
+	// watches and the learned model across restarts; without one they start afresh.
+	Storage *component.ID `mapstructure:"storage"`
 	// Learn writes the observed system as an intent model, merged with the current one.
 	Learn LearnConfig `mapstructure:"learn"`
 	// Absence notices declared and required dependencies that stop happening.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -88,6 +89,12 @@ type harness struct {
 
 func newHarness(t testing.TB, cfg *Config) *harness {
 	t.Helper()
+	return newHarnessOn(t, cfg, componenttest.NewNopHost())
+}
+
+// newHarnessOn starts the processor on host (which holds its extensions).
+func newHarnessOn(t testing.TB, cfg *Config, host component.Host) *harness {
+	t.Helper()
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
@@ -100,7 +107,7 @@ func newHarness(t testing.TB, cfg *Config) *harness {
 	proc, err := createTracesWith(context.Background(), set, cfg, h.sink, p)
 	require.NoError(t, err)
 	h.proc = proc
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, proc.Start(context.Background(), host))
 	t.Cleanup(func() {
 		require.NoError(t, proc.Shutdown(context.Background()))
 		require.NoError(t, tel.Shutdown(context.Background()))

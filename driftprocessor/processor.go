@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
@@ -48,6 +49,8 @@ type driftProcessor struct {
 	behaviour *behaviour.Tracker
 	sights    *history.FirstSights
 	learner   *history.Learner // nil unless learn mode is on
+	id        component.ID
+	storage   storage.Client // nil without a storage extension
 	now       func() time.Time
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
@@ -76,6 +79,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 	}
 	p := &driftProcessor{
 		cfg:       cfg,
+		id:        set.ID,
 		logger:    set.Logger,
 		telemetry: tb,
 		resolver:  resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces}),
@@ -207,13 +211,16 @@ func (p *driftProcessor) observeBehaviour(_ context.Context, p99, p99Expected, e
 	}
 }
 
-func (p *driftProcessor) start(context.Context, component.Host) error {
+func (p *driftProcessor) start(ctx context.Context, host component.Host) error {
+	if err := p.openStorage(ctx, host); err != nil {
+		return err
+	}
 	p.wg.Add(1)
 	go p.background()
 	return nil
 }
 
-func (p *driftProcessor) shutdown(context.Context) error {
+func (p *driftProcessor) shutdown(ctx context.Context) error {
 	select {
 	case <-p.stop:
 	default:
@@ -221,6 +228,13 @@ func (p *driftProcessor) shutdown(context.Context) error {
 	}
 	p.wg.Wait()
 	p.writeLearned()
+	if p.storage != nil {
+		p.save(ctx)
+		if err := p.storage.Close(ctx); err != nil {
+			p.logger.Warn("Storage client did not close", zap.Error(err))
+		}
+		p.storage = nil
+	}
 	p.telemetry.Shutdown()
 	return nil
 }
@@ -230,7 +244,12 @@ func (p *driftProcessor) background() {
 	defer p.wg.Done()
 	expiry := time.NewTicker(min(expiryTick, p.cfg.Pairing.TTL))
 	defer expiry.Stop()
-	var reload, learn <-chan time.Time
+	var reload, learn, persist <-chan time.Time
+	if p.storage != nil {
+		t := time.NewTicker(persistEvery)
+		defer t.Stop()
+		persist = t.C
+	}
 	if p.cfg.ReloadInterval > 0 {
 		t := time.NewTicker(p.cfg.ReloadInterval)
 		defer t.Stop()
@@ -256,6 +275,8 @@ func (p *driftProcessor) background() {
 			p.reloadBaseline()
 		case <-learn:
 			p.writeLearned()
+		case <-persist:
+			p.save(context.Background())
 		}
 	}
 }

@@ -96,3 +96,23 @@ func (a *Absence) EachAbsent(fn func(e intent.TrackedEdge)) {
 		}
 	}
 }
+
+// EachSeen calls fn with the last time each tracked edge was seen (0 if never), for saving.
+func (a *Absence) EachSeen(fn func(e intent.TrackedEdge, at int64)) {
+	for i, e := range a.m.Tracked() {
+		fn(e, a.lastSeen[i].Load())
+	}
+}
+
+// Restore sets when an edge was last seen and when watching started, from an earlier run.
+func (a *Absence) Restore(from, to intent.NodeID, lastSeen, start int64) {
+	if i := a.m.TrackedIndex(from, to); i >= 0 && lastSeen > a.lastSeen[i].Load() {
+		a.lastSeen[i].Store(lastSeen)
+	}
+	if start > 0 {
+		a.start.CompareAndSwap(0, start)
+	}
+}
+
+// Start is when watching started (0 before the first call or check).
+func (a *Absence) Start() int64 { return a.start.Load() }

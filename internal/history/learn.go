@@ -207,3 +207,69 @@ func (l *Learner) String() string {
 	defer l.mu.Unlock()
 	return fmt.Sprintf("%d nodes, %d edges", len(l.nodes), len(l.edges))
 }
+
+// LearnedState is what a learner remembers, for saving across restarts.
+type LearnedState struct {
+	Nodes []LearnedNode `json:"nodes"`
+	Edges []LearnedEdge `json:"edges"`
+}
+
+// LearnedNode is a node as saved.
+type LearnedNode struct {
+	Name    string    `json:"name"`
+	Kind    uint8     `json:"kind"`
+	Ingress bool      `json:"ingress,omitempty"`
+	First   time.Time `json:"first"`
+}
+
+// LearnedEdge is an edge as saved; Any is set when it was seen with too many operations to list.
+type LearnedEdge struct {
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	Ops   []string  `json:"ops,omitempty"`
+	Any   bool      `json:"any,omitempty"`
+	First time.Time `json:"first"`
+}
+
+// Export returns what the learner remembers.
+func (l *Learner) Export() LearnedState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var s LearnedState
+	for name, n := range l.nodes {
+		s.Nodes = append(s.Nodes, LearnedNode{Name: name, Kind: uint8(n.kind), Ingress: n.ingress, First: n.first})
+	}
+	for k, e := range l.edges {
+		le := LearnedEdge{From: k[0], To: k[1], Any: e.ops == nil, First: e.first}
+		for op := range e.ops {
+			le.Ops = append(le.Ops, op)
+		}
+		s.Edges = append(s.Edges, le)
+	}
+	return s
+}
+
+// Restore adds what an earlier run learned.
+func (l *Learner) Restore(s LearnedState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, n := range s.Nodes {
+		if got := l.node(n.Name, intent.Kind(n.Kind), n.First); got != nil {
+			got.ingress = got.ingress || n.Ingress
+		}
+	}
+	for _, e := range s.Edges {
+		k := [2]string{e.From, e.To}
+		if _, ok := l.edges[k]; ok || len(l.edges) >= l.maxEdges {
+			continue
+		}
+		le := &learnedEdge{first: e.First}
+		if !e.Any {
+			le.ops = map[string]bool{}
+			for _, op := range e.Ops {
+				le.ops[op] = true
+			}
+		}
+		l.edges[k] = le
+	}
+}
