@@ -105,11 +105,12 @@ func Start(t testing.TB, binary, config string) *Collector {
 		t.Fatal(err)
 	}
 	go func() { _ = c.cmd.Wait(); close(c.exited) }()
-	t.Cleanup(c.stop)
+	t.Cleanup(c.Stop)
 	return c
 }
 
-func (c *Collector) stop() {
+// Stop interrupts the collector and waits for it to end (it is also stopped when the test ends).
+func (c *Collector) Stop() {
 	select {
 	case <-c.exited:
 		return
