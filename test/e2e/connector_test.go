@@ -57,8 +57,11 @@ func TestConnectorThroughPrometheus(t *testing.T) {
 	conforming := collectortest.Query(promURL, `sum(drift_calls_total{drift_status="conforming"})`)
 	require.Len(t, conforming, 1)
 	assert.Equal(t, "7709", conforming[0]["value"], "502 + 5,525 + 3,120 calls, less the 1,438 drifting")
-	edges := collectortest.Query(promURL, `drift_edges`)
-	assert.Len(t, edges, 2)
+	edges := map[string]string{}
+	for _, e := range collectortest.Query(promURL, `drift_edges`) {
+		edges[e["drift_status"]] = e["value"]
+	}
+	assert.Equal(t, map[string]string{"conforming": "15", "drift": "1", "known": "0"}, edges)
 	buckets := collectortest.Query(promURL, `sum(drift_call_duration_seconds_count)`)
 	require.Len(t, buckets, 1)
 	assert.Equal(t, "9147", buckets[0]["value"])
