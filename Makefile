@@ -13,7 +13,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 5s
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench clean
+.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench bench-e2e clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -73,6 +73,10 @@ check-next:
 ## bench: the drift processor side by side with spanmetricsconnector (per span, and their ratio)
 bench:
 	cd bench && $(GO) test -run XXX -bench . -benchmem -benchtime 500000x -count 3 ./...
+
+## bench-e2e: CPU time per span of the built collector with and without the drift processor, at a fixed rate
+bench-e2e: build
+	scripts/bench-e2e.sh
 
 clean:
 	rm -rf _build bin

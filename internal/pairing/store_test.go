@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -75,5 +76,25 @@ func TestQueueStaysBounded(t *testing.T) {
 		if len(sh.queue) > 2*len(sh.entries)+64 {
 			t.Fatalf("queue %d for %d entries", len(sh.queue), len(sh.entries))
 		}
+	}
+}
+
+// BenchmarkBytesPerPending reports the heap a waiting client span costs in the store (the entry, its
+// key, the map's slack and the expiry queue), with names that are not allocated anew.
+func BenchmarkBytesPerPending(b *testing.B) {
+	const n = 200_000
+	var before, after runtime.MemStats
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := New(time.Hour, n)
+		for i := 0; i < n; i++ {
+			k := Key{Trace: [16]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}, Span: [8]byte{byte(i), byte(i >> 8), byte(i >> 16)}}
+			s.Put(k, Entry{State: PendingClient, Service: "frontend", Peer: "cart"}, t0, nil)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/pending")
+		runtime.KeepAlive(s)
 	}
 }
