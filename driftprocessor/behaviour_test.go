@@ -169,7 +169,7 @@ func judgeMinute(t *testing.T, intentText string, td ptrace.Traces) (drift map[s
 	cfg.Annotate = AnnotateDrift
 	h := newHarness(t, cfg)
 	for _, b := range shuffledBatches(td, 500, 9) {
-		h.consume2(b)
+		h.consumeTraces(b)
 		h.now.Add(int64(time.Second)) // a minute's batches, a second apart: all inside one window
 	}
 	h.expireAll()

@@ -127,7 +127,7 @@ func (h *harness) consume(spans ...sp) {
 	require.NoError(h.t, h.proc.ConsumeTraces(context.Background(), batch(spans...)))
 }
 
-func (h *harness) consume2(td ptrace.Traces) {
+func (h *harness) consumeTraces(td ptrace.Traces) {
 	h.t.Helper()
 	require.NoError(h.t, h.proc.ConsumeTraces(context.Background(), td))
 }

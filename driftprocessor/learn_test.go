@@ -24,7 +24,7 @@ func TestLearnOnRealTraffic(t *testing.T) {
 	cfg.Learn = LearnConfig{Output: learned, Interval: time.Hour}
 	h := newHarness(t, cfg)
 	for _, b := range shuffledBatches(loadBoutique(t), 500, 3) {
-		h.consume2(b)
+		h.consumeTraces(b)
 	}
 	h.expireAll()
 	assert.Positive(t, h.sum("drift.calls", map[string]string{"drift.kind": "unknown_service"}), "with no model, everything is unknown")

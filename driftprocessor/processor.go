@@ -283,8 +283,8 @@ func (p *driftProcessor) background() {
 
 func (p *driftProcessor) expire() {
 	m := p.current.Load()
-	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding)}
-	p.resolver.Expire(m.intent, p.now(), &s)
+	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding), now: p.now()}
+	p.resolver.Expire(m.intent, s.now, &s)
 	s.tally.Done()
 }
 
@@ -414,8 +414,8 @@ func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
 
 func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	m := p.current.Load()
-	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding)}
-	p.resolver.Batch(m.intent, td, p.now(), &s)
+	s := sink{p: p, m: m, tally: p.recorder.Tally(m.binding), now: p.now()}
+	p.resolver.Batch(m.intent, td, s.now, &s)
 	s.tally.Done()
 	return td, nil
 }
@@ -425,16 +425,17 @@ type sink struct {
 	p     *driftProcessor
 	m     *model
 	tally *record.Tally
+	now   time.Time // read once per batch: the clock is not read per call
 }
 
 func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bool) {
 	v := judge.Judge(s.m.intent, &c)
 	if s.m.intent.HasExpectations() && c.Ops != nil {
-		s.p.judgeBehaviour(s.m.intent, &c, &v)
+		s.p.judgeBehaviour(s.m.intent, &c, &v, s.now)
 	}
 	if v.Drift() {
 		if bl := s.p.baseline.Load(); bl != nil {
-			v.Known = bl.accepts(c.Caller.Name, c.Callee.Name, v.Kind().String(), s.p.now())
+			v.Known = bl.accepts(c.Caller.Name, c.Callee.Name, v.Kind().String(), s.now)
 		}
 	}
 	s.tally.Call(&c, v)
@@ -443,13 +444,13 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 		if !c.External {
 			caller = clean.Name(caller)
 		}
-		s.p.learner.Observe(caller, clean.Name(c.Callee.Name), c.Callee.Kind, clean.Name(c.Op().String()), s.p.now())
+		s.p.learner.Observe(caller, clean.Name(c.Callee.Name), c.Callee.Kind, clean.Name(c.Op().String()), s.now)
 	}
 	if a := s.m.absence; a != nil && !c.External {
-		a.Call(c.Caller.ID, s.m.intent.TrackedIndex(c.Caller.ID, c.Callee.ID), s.p.now())
+		a.Call(c.Caller.ID, s.m.intent.TrackedIndex(c.Caller.ID, c.Callee.ID), s.now)
 	}
 	if v.Drift() && !v.Known {
-		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp)
+		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp, s.now)
 	}
 	if stamp && s.p.cfg.Annotate != AnnotateNone && (v.Drift() || s.p.cfg.Annotate == AnnotateAll) {
 		annotate(s.m.intent, &c, v, span)
@@ -463,7 +464,7 @@ const (
 )
 
 // noteFirstSight logs a drifting edge the first time it is seen; later calls cost a map lookup.
-func (p *driftProcessor) noteFirstSight(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span, stamped bool) {
+func (p *driftProcessor) noteFirstSight(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span, stamped bool, now time.Time) {
 	caller, callee, kind := clean.Name(c.Caller.Name), clean.Name(c.Callee.Name), v.Kind().String()
 	if p.sights.Seen(history.Edge{Caller: caller, Callee: callee, Kind: kind}) {
 		return
@@ -471,7 +472,7 @@ func (p *driftProcessor) noteFirstSight(m *intent.Compiled, c *judge.Call, v jud
 	shown := *c
 	shown.Caller.Name, shown.Callee.Name = caller, callee
 	e := judge.Explain(m, &shown, v)
-	s := history.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: e.Rule, Message: e.Message, At: p.now()}
+	s := history.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: e.Rule, Message: e.Message, At: now}
 	if stamped {
 		s.TraceID = span.TraceID().String()
 	}
@@ -492,7 +493,7 @@ func (p *driftProcessor) logFirstSight(s history.Sighting, suppressed int) {
 
 // judgeBehaviour adds the behaviour kinds of a call whose edge has expectations. Calls judged at the
 // end of their TTL have no spans at hand and are not counted in the windows.
-func (p *driftProcessor) judgeBehaviour(m *intent.Compiled, c *judge.Call, v *judge.Verdict) {
+func (p *driftProcessor) judgeBehaviour(m *intent.Compiled, c *judge.Call, v *judge.Verdict, now time.Time) {
 	e, ok := m.Expectation(c.Caller.ID, c.Callee.ID)
 	if !ok {
 		return
@@ -501,7 +502,7 @@ func (p *driftProcessor) judgeBehaviour(m *intent.Compiled, c *judge.Call, v *ju
 	if e.HasRetries {
 		op = c.Op().String()
 	}
-	kinds, b := p.behaviour.Observe(behaviour.Edge{Caller: c.Caller.Name, Callee: c.Callee.Name}, e, op, c.Ops.Observe(), p.now())
+	kinds, b := p.behaviour.Observe(behaviour.Edge{Caller: c.Caller.Name, Callee: c.Callee.Name}, e, op, c.Ops.Observe(), now)
 	v.Kinds |= kinds
 	v.Behaviour = b
 }

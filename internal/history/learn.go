@@ -1,7 +1,6 @@
 package history
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -200,13 +199,6 @@ func quoteGlob(s string) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// String is for logs.
-func (l *Learner) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return fmt.Sprintf("%d nodes, %d edges", len(l.nodes), len(l.edges))
-}
 
 // LearnedState is what a learner remembers, for saving across restarts.
 type LearnedState struct {
