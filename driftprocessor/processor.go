@@ -447,7 +447,7 @@ func (s *sink) Call(c judge.Call, span ptrace.Span, _ pcommon.Resource, stamp bo
 		s.p.learner.Observe(caller, clean.Name(c.Callee.Name), c.Callee.Kind, clean.Name(c.Op().String()), s.now)
 	}
 	if a := s.m.absence; a != nil && !c.External {
-		a.Call(c.Caller.ID, s.m.intent.TrackedIndex(c.Caller.ID, c.Callee.ID), s.now)
+		a.Call(c.Caller.ID, v.Edge(), s.now)
 	}
 	if v.Drift() && !v.Known {
 		s.p.noteFirstSight(s.m.intent, &c, v, span, stamp, s.now)

@@ -60,11 +60,12 @@ type Compiled struct {
 	nodes     []Node
 	names     map[string]NodeID   // names and port-less aliases
 	addrs     map[hostPort]NodeID // aliases with a port
-	deps      map[uint64]*Dependency
 	resources resourceIndex
 	rules     []Rule
-	tracked   []TrackedEdge    // declared and required edges, whose absence is noticed
-	trackIdx  map[uint64]int32 // edge -> index in tracked
+	tracked   []TrackedEdge    // the known edges: declared and required, whose absence is noticed
+	edgeDeps  []*Dependency    // by known edge: its declaration, nil for an edge only required
+	edges     edgeIndex        // (from, to) -> known edge
+	building  map[uint64]int32 // (from, to) -> known edge, while compiling
 	outgoing  []Expect         // by node: the default for a service's outgoing dependencies
 	incoming  []Expect         // by node: what every call it receives is expected to do
 	expects   bool             // whether anything at all is expected
@@ -86,36 +87,31 @@ type Requirement struct {
 // Tracked returns the edges whose absence is noticed, with dense indexes.
 func (c *Compiled) Tracked() []TrackedEdge { return c.tracked }
 
-// TrackedIndex returns the index of the edge from -> to among the tracked edges, or -1.
-func (c *Compiled) TrackedIndex(from, to NodeID) int {
-	if from == NoNode || to == NoNode {
-		return -1
-	}
-	if i, ok := c.trackIdx[edgeKey(from, to)]; ok {
-		return int(i)
-	}
-	return -1
-}
+// TrackedIndex returns the index of the edge from -> to among the known (tracked) edges, or -1.
+func (c *Compiled) TrackedIndex(from, to NodeID) int { return c.edges.find(from, to) }
 
-func (c *Compiled) track(from, to NodeID, req *Requirement) {
-	if c.trackIdx == nil {
-		c.trackIdx = map[uint64]int32{}
-	}
+// DependencyAt returns the declaration of the known edge i (from TrackedIndex), or nil when the edge
+// is only required.
+func (c *Compiled) DependencyAt(i int) *Dependency { return c.edgeDeps[i] }
+
+// track makes from -> to a known edge, declared by dep or required by req.
+func (c *Compiled) track(from, to NodeID, dep *Dependency, req *Requirement) {
 	k := edgeKey(from, to)
-	if i, ok := c.trackIdx[k]; ok {
+	if i, ok := c.building[k]; ok {
 		if req != nil {
 			c.tracked[i].Require = req
 		}
 		return
 	}
 	line := 0
-	if d := c.deps[k]; d != nil {
-		line = d.Line
+	if dep != nil {
+		line = dep.Line
 	} else if req != nil {
 		line = req.Line
 	}
-	c.trackIdx[k] = int32(len(c.tracked))
+	c.building[k] = int32(len(c.tracked))
 	c.tracked = append(c.tracked, TrackedEdge{From: from, To: to, Line: line, Require: req})
+	c.edgeDeps = append(c.edgeDeps, dep)
 }
 
 // HasExpectations reports whether the model expects any behaviour, so that a model without
@@ -184,10 +180,10 @@ func (c *Compiled) LookupAddr(host string, port int64) NodeID {
 
 // Dependency returns the declared edge from -> to, or nil.
 func (c *Compiled) Dependency(from, to NodeID) *Dependency {
-	if from == NoNode || to == NoNode {
-		return nil
+	if i := c.edges.find(from, to); i >= 0 {
+		return c.edgeDeps[i]
 	}
-	return c.deps[edgeKey(from, to)]
+	return nil
 }
 
 // Rules returns the deny rules in file order.
@@ -234,7 +230,7 @@ func Compile(m *Model) (*Compiled, error) {
 		LayersLine: m.LayersLine,
 		names:      make(map[string]NodeID, len(m.Nodes)),
 		addrs:      map[hostPort]NodeID{},
-		deps:       map[uint64]*Dependency{},
+		building:   map[uint64]int32{},
 	}
 	layerIdx := compileLayers(d, m.Layers, m.LayersLine)
 	compileNodes(d, c, m.Nodes, layerIdx)
@@ -247,6 +243,7 @@ func Compile(m *Model) (*Compiled, error) {
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	c.edges, c.building = newEdgeIndex(len(c.nodes), c.tracked), nil
 	return c, nil
 }
 
@@ -354,8 +351,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 				d.errorf(dep.Line, dep.Path, "depends on %q, which is neither a service nor a resource of this model", dep.To)
 				continue
 			}
-			key := edgeKey(from, to)
-			if _, dup := c.deps[key]; dup {
+			if i, dup := c.building[edgeKey(from, to)]; dup && c.edgeDeps[i] != nil {
 				d.errorf(dep.Line, dep.Path, "%s already depends on %s", s.Name, dep.To)
 				continue
 			}
@@ -368,8 +364,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 				}
 				cd.operations = append(cd.operations, g)
 			}
-			c.deps[key] = cd
-			c.track(from, to, nil)
+			c.track(from, to, cd, nil)
 			c.expects = c.expects || dep.Expect != nil
 		}
 	}

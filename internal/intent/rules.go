@@ -174,5 +174,5 @@ func compileRequire(d *decoder, c *Compiled, s *RuleSpec) {
 		}
 		ids[i] = c.Lookup(sel.Name[0])
 	}
-	c.track(ids[0], ids[1], &Requirement{Rule: s.Name, Line: s.Line, Severity: s.Severity, Message: s.Message})
+	c.track(ids[0], ids[1], nil, &Requirement{Rule: s.Name, Line: s.Line, Severity: s.Severity, Message: s.Message})
 }

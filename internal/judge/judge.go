@@ -104,7 +104,12 @@ type Verdict struct {
 	Behaviour Behaviour    // what the behaviour kinds saw
 	// Known is set when a baseline accepts the drift: the call is shown and counted as known drift.
 	Known bool
+	edge  int32 // the known edge the call took, plus one; 0 when it took none
 }
+
+// Edge returns the index of the model's known edge (declared or required, as from
+// intent.Compiled.TrackedIndex) that the call took, or -1.
+func (v Verdict) Edge() int { return int(v.edge) - 1 }
 
 // Behaviour is what a call and its edge's window showed against what was expected.
 type Behaviour struct {
@@ -175,7 +180,10 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	if from == intent.NoNode {
 		return // an unknown caller has no depends_on to break
 	}
-	dep := m.Dependency(from, to)
+	var dep *intent.Dependency
+	if edge := m.TrackedIndex(from, to); edge >= 0 {
+		v.edge, dep = int32(edge+1), m.DependencyAt(edge)
+	}
 	switch {
 	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
 		v.Kinds.Add(UndeclaredDependency)

@@ -3,6 +3,7 @@ package record
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
@@ -95,7 +96,11 @@ func (l *labels) name(id label) string {
 // nodes of the model hashes no string.
 type Binding struct {
 	nodes []label
-	gen   uint64 // the model's generation, for drift.edges
+	gen   uint64               // the model's generation, for drift.edges
+	edges []intent.TrackedEdge // the model's known edges
+	// conforming holds, by known edge, the drift.calls series of its conforming calls once it
+	// exists, so that most calls are counted with no hashing at all.
+	conforming []atomic.Pointer[series]
 }
 
 func (b *Binding) peer(l *labels, p intent.Peer) label {

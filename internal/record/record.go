@@ -107,7 +107,8 @@ func New(limits Limits, reloads metric.Int64Counter) *Recorder {
 
 // Bind prepares the recording of calls judged against m, and starts a new generation of drift.edges.
 func (r *Recorder) Bind(m *intent.Compiled) *Binding {
-	b := &Binding{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1)}
+	b := &Binding{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1), edges: m.Tracked(),
+		conforming: make([]atomic.Pointer[series], len(m.Tracked()))}
 	for id := range b.nodes {
 		b.nodes[id] = r.labels.model(m.Node(intent.NodeID(id)).Name)
 	}
@@ -257,25 +258,39 @@ func (r *Recorder) Edges() map[string]int64 {
 }
 
 // Tally counts the calls of one batch locally, so that the shared series are touched once per
-// distinct series per batch rather than once per call. It is not safe for concurrent use.
+// distinct series per batch rather than once per call. Conforming calls on known edges, most calls,
+// are counted in an array by edge; the rest in a map. It is not safe for concurrent use.
 type Tally struct {
-	r      *Recorder
-	b      *Binding
-	counts map[seriesKey]int64
+	r       *Recorder
+	b       *Binding
+	counts  map[seriesKey]int64
+	byEdge  []int32 // by known edge: conforming calls in this batch
+	touched []int32 // the edges whose byEdge is not zero
 }
 
 // Tally starts counting a batch judged against the model bound by b.
 func (r *Recorder) Tally(b *Binding) *Tally {
-	if t, ok := r.tallies.Get().(*Tally); ok {
-		t.b = b
-		return t
+	t, ok := r.tallies.Get().(*Tally)
+	if !ok {
+		t = &Tally{r: r, counts: map[seriesKey]int64{}}
 	}
-	return &Tally{r: r, b: b, counts: map[seriesKey]int64{}}
+	t.b = b
+	if len(t.byEdge) < len(b.edges) {
+		t.byEdge = make([]int32, len(b.edges))
+	}
+	return t
 }
 
 // Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
 // kind in drift.violations.
 func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
+	if e := v.Edge(); e >= 0 && !v.Drift() {
+		if t.byEdge[e] == 0 {
+			t.touched = append(t.touched, int32(e))
+		}
+		t.byEdge[e]++
+		return
+	}
 	caller, callee := t.b.peer(t.r.labels, c.Caller), t.b.peer(t.r.labels, c.Callee)
 	if !v.Drift() {
 		t.counts[seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee}]++
@@ -295,16 +310,30 @@ func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
 
 // Done adds the batch's counts to the recorder's series and releases the tally.
 func (t *Tally) Done() {
-	for k, n := range t.counts {
-		s := t.r.series(k)
-		s.value.Add(n)
-		if k.counter == counterCalls && s.gen.Load() != t.b.gen {
-			s.gen.Store(t.b.gen)
+	for _, e := range t.touched {
+		s := t.b.conforming[e].Load()
+		if s == nil {
+			edge := t.b.edges[e]
+			s = t.r.series(seriesKey{counter: counterCalls, kind: conforming, caller: t.b.nodes[edge.From], callee: t.b.nodes[edge.To]})
+			t.b.conforming[e].Store(s)
 		}
+		t.add(s, counterCalls, int64(t.byEdge[e]))
+		t.byEdge[e] = 0
+	}
+	for k, n := range t.counts {
+		t.add(t.r.series(k), k.counter, n)
 	}
 	clear(t.counts)
+	t.touched = t.touched[:0]
 	t.b = nil
 	t.r.tallies.Put(t)
+}
+
+func (t *Tally) add(s *series, c counter, n int64) {
+	s.value.Add(n)
+	if c == counterCalls && s.gen.Load() != t.b.gen {
+		s.gen.Store(t.b.gen)
+	}
 }
 
 // SeriesCount is the number of series of all counters.

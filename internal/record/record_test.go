@@ -39,13 +39,18 @@ func (o *observer) sum(key, value string) (total int64) {
 }
 
 func newRecorder(t *testing.T, limits Limits) (*Recorder, *Binding) {
+	r, b, _ := newRecorderAndModel(t, limits)
+	return r, b
+}
+
+func newRecorderAndModel(t *testing.T, limits Limits) (*Recorder, *Binding, *intent.Compiled) {
 	m, err := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  frontend: {depends_on: [cart]}\n  cart: {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	counter, _ := noop.NewMeterProvider().Meter("").Int64Counter("reloads")
 	r := New(limits, counter)
-	return r, r.Bind(m)
+	return r, r.Bind(m), m
 }
 
 func calls(r *Recorder) *observer {
@@ -129,10 +134,37 @@ func TestEdgesFollowTheModel(t *testing.T) {
 }
 
 func TestConformingCallAllocatesNothing(t *testing.T) {
-	r, b := newRecorder(t, DefaultLimits)
+	r, b, m := newRecorderAndModel(t, DefaultLimits)
 	c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}
-	r.Call(b, c, judge.Verdict{})
-	if n := testing.AllocsPerRun(100, func() { r.Call(b, c, judge.Verdict{}) }); n != 0 {
-		t.Fatalf("%v allocations", n)
+	for name, v := range map[string]judge.Verdict{"on a known edge": judge.Judge(m, c), "by labels": {}} {
+		r.Call(b, c, v)
+		if n := testing.AllocsPerRun(100, func() { r.Call(b, c, v) }); n != 0 {
+			t.Fatalf("%s: %v allocations", name, n)
+		}
+	}
+}
+
+// TestKnownEdgesCountLikeAnyOther: conforming calls counted by known edge (a verdict from the judge)
+// land in the same series as those counted by their labels, batch after batch.
+func TestKnownEdgesCountLikeAnyOther(t *testing.T) {
+	r, b, m := newRecorderAndModel(t, DefaultLimits)
+	c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}
+	v := judge.Judge(m, c)
+	if v.Drift() || v.Edge() < 0 {
+		t.Fatalf("frontend -> cart is declared: %+v, edge %d", v, v.Edge())
+	}
+	for batch := 0; batch < 3; batch++ {
+		tally := r.Tally(b)
+		tally.Call(c, v)
+		tally.Call(c, v)
+		tally.Call(c, judge.Verdict{})
+		tally.Done()
+	}
+	o := calls(r)
+	if len(o.points) != 1 || o.sum(AttrStatus, StatusOK) != 9 || o.sum(AttrCallee, "cart") != 9 {
+		t.Fatalf("want one series of 9 conforming calls to cart: %+v", o.points)
+	}
+	if e := r.Edges(); e[StatusOK] != 1 {
+		t.Fatalf("edges %v", e)
 	}
 }
