@@ -163,6 +163,120 @@ func alone(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
 	}
 }
 
+// received holds batches as a receiver gets them, OTLP protobuf bytes, and unmarshals one afresh for
+// each use: a component in a collector meets a batch that the receiver has just written, its memory
+// still in the caches, not one of twenty batches that have been cycled through (tens of MB).
+type received [][]byte
+
+func receive(tb testing.TB, batches []ptrace.Traces) received {
+	var m ptrace.ProtoMarshaler
+	out := make(received, len(batches))
+	for i, batch := range batches {
+		var err error
+		if out[i], err = m.MarshalTraces(batch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+func (r received) batch(tb testing.TB, i int) ptrace.Traces {
+	var u ptrace.ProtoUnmarshaler
+	td, err := u.UnmarshalTraces(r[i%len(r)])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return td
+}
+
+// aloneReceived measures one component on batches as received; unmarshalling is outside the timer.
+func aloneReceived(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
+	ctx := context.Background()
+	wire := receive(b, batches)
+	for i := range wire {
+		_ = c.ConsumeTraces(ctx, wire.batch(b, i))
+	}
+	b.ReportAllocs()
+	runtime.GC()
+	b.ResetTimer()
+	spans := 0
+	for i := 0; spans < b.N; i++ {
+		b.StopTimer()
+		td := wire.batch(b, i)
+		b.StartTimer()
+		_ = c.ConsumeTraces(ctx, td)
+		spans += td.SpanCount()
+	}
+}
+
+// compareReceived is compare on batches as received: each component gets its own fresh copy.
+func compareReceived(b *testing.B, intentFile string, batches []ptrace.Traces) {
+	ctx := context.Background()
+	drift, spm := newDrift(b, intentFile, driftprocessor.AnnotateDrift), newSpanMetrics(b)
+	wire := receive(b, batches)
+	for i := range wire {
+		_ = drift.ConsumeTraces(ctx, wire.batch(b, i))
+		_ = spm.ConsumeTraces(ctx, wire.batch(b, i))
+	}
+	var tDrift, tSpm time.Duration
+	spans := 0
+	runtime.GC()
+	b.ResetTimer()
+	for i := 0; spans < b.N; i++ {
+		td := wire.batch(b, i)
+		t0 := time.Now()
+		_ = drift.ConsumeTraces(ctx, td)
+		tDrift += time.Since(t0)
+		td = wire.batch(b, i)
+		t1 := time.Now()
+		_ = spm.ConsumeTraces(ctx, td)
+		tSpm += time.Since(t1)
+		spans += td.SpanCount()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(tDrift.Nanoseconds())/float64(spans), "drift-ns/span")
+	b.ReportMetric(float64(tSpm.Nanoseconds())/float64(spans), "spanmetrics-ns/span")
+	b.ReportMetric(float64(tSpm)/float64(tDrift), "ratio")
+	b.ReportMetric(0, "ns/op")
+}
+
+func BenchmarkReceivedCompareSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	compareReceived(b, intentFile, batches)
+}
+
+func BenchmarkReceivedCompareBoutique(b *testing.B) {
+	compareReceived(b, capture.BoutiqueIntent(), boutiqueBatches(b))
+}
+
+func BenchmarkReceivedDriftSynthetic(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	aloneReceived(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+}
+
+func BenchmarkReceivedDriftBoutique(b *testing.B) {
+	aloneReceived(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), boutiqueBatches(b))
+}
+
+func BenchmarkReceivedSpanMetricsSynthetic(b *testing.B) {
+	_, batches := syntheticSystem(b, 200)
+	aloneReceived(b, newSpanMetrics(b), batches)
+}
+
+func BenchmarkReceivedSpanMetricsBoutique(b *testing.B) {
+	aloneReceived(b, newSpanMetrics(b), boutiqueBatches(b))
+}
+
+// BenchmarkReceivedModelSize is BenchmarkModelSize on batches as received.
+func BenchmarkReceivedModelSize(b *testing.B) {
+	for _, n := range []int{20, 200, 2000, 10_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			intentFile, batches := syntheticSystem(b, n)
+			aloneReceived(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+		})
+	}
+}
+
 func BenchmarkCompareSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
 	compare(b, intentFile, batches)

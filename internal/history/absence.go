@@ -44,7 +44,7 @@ func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
 	if a.start.Load() == 0 {
 		a.start.CompareAndSwap(0, t)
 	}
-	if edge >= 0 {
+	if edge >= 0 && a.lastSeen[edge].Load() != t { // a batch's calls share one time: store it once
 		a.lastSeen[edge].Store(t)
 	}
 	if caller == intent.NoNode {

@@ -58,6 +58,7 @@ type Compiled struct {
 	LayersLine int
 
 	nodes     []Node
+	layerOf   []int32             // by node: Node.Layer, packed, for the judge
 	names     map[string]NodeID   // names and port-less aliases
 	addrs     map[hostPort]NodeID // aliases with a port
 	resources resourceIndex
@@ -88,7 +89,10 @@ type Requirement struct {
 func (c *Compiled) Tracked() []TrackedEdge { return c.tracked }
 
 // TrackedIndex returns the index of the edge from -> to among the known (tracked) edges, or -1.
-func (c *Compiled) TrackedIndex(from, to NodeID) int { return c.edges.find(from, to) }
+func (c *Compiled) TrackedIndex(from, to NodeID) int { return c.edges.find(from, to).Index }
+
+// Edge looks up the known edge from -> to.
+func (c *Compiled) Edge(from, to NodeID) Edge { return c.edges.find(from, to) }
 
 // DependencyAt returns the declaration of the known edge i (from TrackedIndex), or nil when the edge
 // is only required.
@@ -154,6 +158,9 @@ type attrMatch struct {
 
 func edgeKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
 
+// LayerOf returns the layer index of node id, -1 when it has none.
+func (c *Compiled) LayerOf(id NodeID) int { return int(c.layerOf[id]) }
+
 // Node returns the node with id; id must come from this model.
 func (c *Compiled) Node(id NodeID) *Node { return &c.nodes[id] }
 
@@ -180,8 +187,8 @@ func (c *Compiled) LookupAddr(host string, port int64) NodeID {
 
 // Dependency returns the declared edge from -> to, or nil.
 func (c *Compiled) Dependency(from, to NodeID) *Dependency {
-	if i := c.edges.find(from, to); i >= 0 {
-		return c.edgeDeps[i]
+	if e := c.edges.find(from, to); e.Index >= 0 {
+		return c.edgeDeps[e.Index]
 	}
 	return nil
 }
@@ -243,7 +250,7 @@ func Compile(m *Model) (*Compiled, error) {
 	if err := d.err(); err != nil {
 		return nil, err
 	}
-	c.edges, c.building = newEdgeIndex(len(c.nodes), c.tracked), nil
+	c.edges, c.building = newEdgeIndex(len(c.nodes), c.tracked, c.edgeDeps), nil
 	return c, nil
 }
 
@@ -290,6 +297,7 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 		c.outgoing = append(c.outgoing, deref(s.Expect))
 		c.incoming = append(c.incoming, deref(s.ExpectIncoming))
 		c.expects = c.expects || s.Expect != nil || s.ExpectIncoming != nil
+		c.layerOf = append(c.layerOf, int32(layer))
 		c.nodes = append(c.nodes, Node{
 			Name: s.Name, Kind: s.Kind, Layer: layer, Zone: s.Zone, Owner: s.Owner,
 			Ingress: s.Ingress, Line: s.Line, DepsLine: s.DepsLine,

@@ -13,12 +13,24 @@ type edgeIndex struct {
 type edgeRef struct {
 	to   NodeID
 	edge int32 // index among the known edges
+	// what a judge needs of the edge, kept here so that a conforming call reads no more memory
+	declared, operations bool
 }
+
+// Edge is a known edge as a lookup finds it.
+type Edge struct {
+	Index      int  // among the known edges (Tracked); -1 when the edge is not known
+	Declared   bool // a dependency declares it (else a require rule only names it)
+	Operations bool // its declaration lists operations
+}
+
+// noEdge is the lookup of an edge that is not known.
+var noEdge = Edge{Index: -1}
 
 // shortRun is the longest run that is scanned rather than searched.
 const shortRun = 16
 
-func newEdgeIndex(nodes int, edges []TrackedEdge) edgeIndex {
+func newEdgeIndex(nodes int, edges []TrackedEdge, deps []*Dependency) edgeIndex {
 	x := edgeIndex{start: make([]int32, nodes+1), refs: make([]edgeRef, len(edges))}
 	for _, e := range edges {
 		x.start[e.From+1]++
@@ -28,7 +40,11 @@ func newEdgeIndex(nodes int, edges []TrackedEdge) edgeIndex {
 	}
 	next := append([]int32(nil), x.start[:nodes]...)
 	for i, e := range edges {
-		x.refs[next[e.From]] = edgeRef{to: e.To, edge: int32(i)}
+		r := edgeRef{to: e.To, edge: int32(i)}
+		if deps != nil && deps[i] != nil {
+			r.declared, r.operations = true, deps[i].HasOperations()
+		}
+		x.refs[next[e.From]] = r
 		next[e.From]++
 	}
 	for n := 0; n < nodes; n++ {
@@ -38,10 +54,10 @@ func newEdgeIndex(nodes int, edges []TrackedEdge) edgeIndex {
 	return x
 }
 
-// find returns the index of the known edge from -> to, or -1.
-func (x *edgeIndex) find(from, to NodeID) int {
+// find returns the known edge from -> to.
+func (x *edgeIndex) find(from, to NodeID) Edge {
 	if from < 0 || to < 0 || int(from)+1 >= len(x.start) {
-		return -1
+		return noEdge
 	}
 	run := x.refs[x.start[from]:x.start[from+1]]
 	if len(run) > shortRun {
@@ -50,8 +66,8 @@ func (x *edgeIndex) find(from, to NodeID) int {
 	}
 	for _, r := range run {
 		if r.to == to {
-			return int(r.edge)
+			return Edge{Index: int(r.edge), Declared: r.declared, Operations: r.operations}
 		}
 	}
-	return -1
+	return noEdge
 }

@@ -22,14 +22,14 @@ func TestEdgeIndexFindsEveryEdgeAndNothingElse(t *testing.T) {
 				}
 			}
 		}
-		x := newEdgeIndex(nodes, edges)
+		x := newEdgeIndex(nodes, edges, nil)
 		for from := NodeID(-1); from <= NodeID(nodes); from++ {
 			for to := NodeID(-1); to <= NodeID(nodes); to++ {
 				i, ok := want[[2]NodeID{from, to}]
 				if !ok {
 					i = -1
 				}
-				if got := x.find(from, to); got != i {
+				if got := x.find(from, to).Index; got != i {
 					t.Fatalf("round %d: find(%d, %d) = %d, want %d", round, from, to, got, i)
 				}
 			}

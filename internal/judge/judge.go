@@ -169,7 +169,7 @@ func judgeIngress(m *intent.Compiled, c *Call, v *Verdict) {
 func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	from, to := c.Caller.ID, c.Callee.ID
 	if from != intent.NoNode && to != intent.NoNode {
-		if lf, lt := m.Node(from).Layer, m.Node(to).Layer; lf >= 0 && lt >= 0 && lt < lf {
+		if lf, lt := m.LayerOf(from), m.LayerOf(to); lf >= 0 && lt >= 0 && lt < lf {
 			v.Kinds.Add(LayerViolation)
 		}
 	}
@@ -180,15 +180,13 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	if from == intent.NoNode {
 		return // an unknown caller has no depends_on to break
 	}
-	var dep *intent.Dependency
-	if edge := m.TrackedIndex(from, to); edge >= 0 {
-		v.edge, dep = int32(edge+1), m.DependencyAt(edge)
-	}
+	edge := m.Edge(from, to)
+	v.edge = int32(edge.Index + 1)
 	switch {
-	case dep == nil && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
+	case !edge.Declared && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):
 		v.Kinds.Add(UndeclaredDependency)
-	case dep != nil && dep.HasOperations():
-		if op := c.Op(); !dep.AllowsOperation(op.Name, op.Sep, op.Detail) {
+	case edge.Operations:
+		if op := c.Op(); !m.DependencyAt(edge.Index).AllowsOperation(op.Name, op.Sep, op.Detail) {
 			v.Kinds.Add(UndeclaredOperation)
 		}
 	}

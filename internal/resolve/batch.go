@@ -332,7 +332,10 @@ func (b *batch) emit(caller, callee intent.Peer, span ptrace.Span, res int32) {
 }
 
 func sameService(a, b intent.Peer) bool {
-	return a.Name == b.Name || (a.ID != intent.NoNode && a.ID == b.ID)
+	if a.ID != intent.NoNode && b.ID != intent.NoNode {
+		return a.ID == b.ID // one name per node: no need to compare them
+	}
+	return a.Name == b.Name
 }
 
 // peerOf names a peer by the model when it can; kind is used for a peer outside the model.
