@@ -267,16 +267,6 @@ func BenchmarkReceivedSpanMetricsBoutique(b *testing.B) {
 	aloneReceived(b, newSpanMetrics(b), boutiqueBatches(b))
 }
 
-// BenchmarkReceivedModelSize is BenchmarkModelSize on batches as received.
-func BenchmarkReceivedModelSize(b *testing.B) {
-	for _, n := range []int{20, 200, 2000, 10_000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			intentFile, batches := syntheticSystem(b, n)
-			aloneReceived(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
-		})
-	}
-}
-
 func BenchmarkCompareSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
 	compare(b, intentFile, batches)
@@ -398,6 +388,21 @@ func BenchmarkModelSize(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			intentFile, batches := syntheticSystem(b, n)
 			alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+		})
+	}
+}
+
+// BenchmarkModelSizeSameTraffic: the same traffic (among 20 services) judged against models of 20 to
+// 10,000 services: what the size of the model costs by itself.
+func BenchmarkModelSizeSameTraffic(b *testing.B) {
+	for _, n := range []int{20, 200, 2000, 10_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			sys := synth.New(n, 10, 42)
+			intentFile := filepath.Join(b.TempDir(), "intent.yaml")
+			if err := os.WriteFile(intentFile, []byte(sys.Intent()), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), sys.BatchesAmong(20, batchSize, 20))
 		})
 	}
 }

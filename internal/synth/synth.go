@@ -6,6 +6,7 @@ package synth
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -61,10 +62,14 @@ func (s *System) Intent() string {
 
 // Batches makes n batches of about size spans each: whole traces, each service's spans under its
 // own resource, as an agent or gateway receives them.
-func (s *System) Batches(n, size int) []ptrace.Traces {
+func (s *System) Batches(n, size int) []ptrace.Traces { return s.BatchesAmong(n, size, s.Services) }
+
+// BatchesAmong is Batches with traffic among the first active services only: the same traffic
+// whatever the size of the model, to measure what the model's size costs by itself.
+func (s *System) BatchesAmong(n, size, active int) []ptrace.Traces {
 	out := make([]ptrace.Traces, 0, n)
 	for len(out) < n {
-		b := &builder{sys: s, td: ptrace.NewTraces(), resources: map[int]ptrace.SpanSlice{}}
+		b := &builder{sys: s, td: ptrace.NewTraces(), resources: map[int]ptrace.SpanSlice{}, active: active}
 		for b.spans < size {
 			b.trace()
 		}
@@ -77,6 +82,7 @@ type builder struct {
 	sys       *System
 	td        ptrace.Traces
 	resources map[int]ptrace.SpanSlice
+	active    int // services below this one take part
 	spans     int
 	trace16   pcommon.TraceID
 	nextSpan  uint64
@@ -128,7 +134,7 @@ func (b *builder) trace() {
 	for i := range b.trace16 {
 		b.trace16[i] = byte(r.UintN(256))
 	}
-	entry := r.IntN(max(1, b.sys.Services/4)) // a service of the top layer
+	entry := r.IntN(max(1, min(b.active, b.sys.Services/4))) // a service of the top layer
 	root := b.span(entry, pcommon.SpanID{}, ptrace.SpanKindServer, "GET /api/v1/orders")
 	ra := root.Attributes()
 	ra.PutStr("http.request.method", "GET")
@@ -153,12 +159,15 @@ func (b *builder) calls(svc int, parent pcommon.SpanID, depth int) {
 		a.PutStr("server.address", "postgres.db.svc.cluster.local")
 		a.PutInt("server.port", 5432)
 	}
-	if depth == 0 || len(b.sys.deps[svc]) == 0 {
+	deps := b.sys.deps[svc]
+	if b.active < b.sys.Services {
+		deps = slices.DeleteFunc(slices.Clone(deps), func(to int) bool { return to >= b.active })
+	}
+	if depth == 0 || len(deps) == 0 {
 		return
 	}
 	for n := 1 + r.IntN(2); n > 0; n-- {
-		to := b.sys.deps[svc][r.IntN(len(b.sys.deps[svc]))]
-		b.call(svc, to, parent, depth)
+		b.call(svc, deps[r.IntN(len(deps))], parent, depth)
 	}
 }
 
