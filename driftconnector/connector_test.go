@@ -41,9 +41,10 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	return h
 }
 
-// flush moves the clock past the pairing TTL, expires what waits, and flushes.
+// flush moves the clock past the longest wait of the pairing store (the TTL and a quarter), expires
+// what waits, and flushes.
 func (h *harness) flush(t *testing.T) pmetric.Metrics {
-	h.now = h.now.Add(31 * time.Second)
+	h.now = h.now.Add(2 * h.c.cfg.Pairing.TTL)
 	if h.c.resolver != nil {
 		h.c.resolver.Expire(h.c.model, h.now, &sink{c: h.c})
 	}

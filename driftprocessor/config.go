@@ -49,7 +49,8 @@ type Config struct {
 
 // PairingConfig bounds the pairing store.
 type PairingConfig struct {
-	// TTL is how long a span waits for its partner before its call is judged without it.
+	// TTL is how long a span waits for its partner before its call is judged without it: at least
+	// the TTL, at most a quarter more.
 	TTL time.Duration `mapstructure:"ttl"`
 	// MaxPending is the most spans that wait at once; beyond it, the oldest is judged early.
 	MaxPending int `mapstructure:"max_pending"`

@@ -4,6 +4,7 @@
 package pairing
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -32,46 +33,69 @@ type Entry struct {
 	State     State
 	PeerKind  uint8
 	Failed    bool          // PendingClient: the client span's error, for behaviour
-	Duration  time.Duration // PendingClient: the client span's latency, for behaviour
+	Duration  time.Duration // PendingClient: the client span's latency, for behaviour (kept in µs)
 	Service   string        // the waiting span's own service
 	Peer      string        // PendingClient: the unmodelled peer its attributes name, "" if none
 	Operation judge.Operation
-	expires   int64
-	seq       uint64
+	// OpText is the operation as one string, Name+Sep+Detail, when the caller has it at hand (a span
+	// name often is): the store keeps it rather than joining the parts anew. It is ignored when it
+	// is not exactly that.
+	OpText string
 }
 
-type queued struct {
-	key     Key
-	seq     uint64
-	expires int64
+// slot is an entry as the store keeps it: 48 bytes, for a key of 24. The operation and the peer lie
+// end to end in one string; the expiry is the period the entry arrived in.
+type slot struct {
+	service  string
+	text     string // the operation's name, separator and detail, then the peer
+	micros   uint32 // the duration, in microseconds (saturated)
+	nameLen  uint16
+	opLen    uint16 // name, separator and detail
+	sepLen   uint8
+	state    State
+	peerKind uint8
+	flags    uint8
+	period   uint16 // when it arrived, in periods of a quarter of the ttl (wrapping)
 }
+
+const (
+	flagFailed = 1 << iota
+	flagStructured
+)
+
+// periodsPerTTL divides the ttl: an entry expires once periodsPerTTL whole periods have passed
+// since the one it arrived in, so it waits at least the ttl and at most a quarter more (plus the
+// time until the next call to Expire).
+const periodsPerTTL = 4
 
 // Store is a bounded map of waiting entries with a time-to-live, in shards by span id so that
-// concurrent batches rarely wait for each other. Entries leave in arrival order, so a FIFO queue per
-// shard gives the expiry order; taken entries leave stale queue items that are skipped and compacted
-// away.
+// concurrent batches rarely wait for each other. An entry carries the period it arrived in rather
+// than a deadline in a queue: expiry walks the entries once per period, which costs far less memory
+// than a queue would (the store is sized for the busiest minute, the walk is once per period).
 type Store struct {
 	shards [numShards]shard
+	period int64 // nanoseconds
+
+	expiring  sync.Mutex
+	lastWalk  int64   // the period last walked by Expire
+	scratch   []Entry // expired entries of one shard, handed out after its lock is released
+	sampleMax int     // entries looked at to choose one to evict
 }
 
 const numShards = 16
 
 type shard struct {
 	mu      sync.Mutex
-	ttl     time.Duration
 	max     int
-	entries map[Key]Entry
-	queue   []queued
-	head    int
-	seq     uint64
+	entries map[Key]slot
 }
 
 // New returns a store holding at most maxEntries entries (each shard its share; at least one per
-// shard) for at most ttl each.
+// shard) for at least ttl each.
 func New(ttl time.Duration, maxEntries int) *Store {
-	s := &Store{}
+	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64, sampleMax: 8}
 	for i := range s.shards {
-		s.shards[i] = shard{ttl: ttl, max: max(1, maxEntries/numShards), entries: map[Key]Entry{}}
+		s.shards[i] = shard{max: max(1, maxEntries/numShards), entries: map[Key]slot{}}
 	}
 	return s
 }
@@ -79,6 +103,21 @@ func New(ttl time.Duration, maxEntries int) *Store {
 func (s *Store) shard(k Key) *shard {
 	return &s.shards[(k.Span[0]^k.Span[3]^k.Span[5]^k.Span[7])%numShards]
 }
+
+// periodOf is the period now falls in.
+func (s *Store) periodOf(now time.Time) int64 { return floorDiv(now.UnixNano(), s.period) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// age is how many whole periods lie between an entry's period and now's; an entry from the future
+// (the clock went back) is of age 0.
+func age(now int64, sl slot) int { return max(0, int(int16(uint16(now)-sl.period))) }
 
 // Len is the number of waiting entries.
 func (s *Store) Len() int {
@@ -96,89 +135,133 @@ func (s *Store) Len() int {
 func (s *Store) Take(k Key) (Entry, bool) {
 	sh := s.shard(k)
 	sh.mu.Lock()
-	e, ok := sh.entries[k]
+	sl, ok := sh.entries[k]
 	if ok {
 		delete(sh.entries, k)
 	}
 	sh.mu.Unlock()
-	return e, ok
+	if !ok {
+		return Entry{}, false
+	}
+	return sl.entry(), true
 }
 
-// Put stores e under k, replacing any entry there. When the store is full, the oldest entry of k's
-// shard is evicted and handed to evicted, as if its time had run out.
+// Put stores e under k, replacing any entry there. When the store is full, an entry among the
+// oldest of k's shard is evicted and handed to evicted, as if its time had run out.
 func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
+	p := s.periodOf(now)
+	sl := pack(e, p)
 	sh := s.shard(k)
 	sh.mu.Lock()
-	var out Entry
+	var out slot
 	var dropped bool
 	if _, exists := sh.entries[k]; !exists && len(sh.entries) >= sh.max {
-		out, dropped = sh.popOldest()
+		out, dropped = sh.evictOld(p, s.sampleMax)
 	}
-	sh.seq++
-	e.seq = sh.seq
-	e.expires = now.Add(sh.ttl).UnixNano()
-	sh.entries[k] = e
-	sh.queue = append(sh.queue, queued{key: k, seq: e.seq, expires: e.expires})
-	sh.compact()
+	sh.entries[k] = sl
 	sh.mu.Unlock()
 	if dropped && evicted != nil {
-		evicted(out)
+		evicted(out.entry())
 	}
 }
 
-// Expire removes the entries whose time has run out and hands them to fn, outside the locks.
+// evictOld removes the oldest of a few entries (the map hands them out from a random place): the
+// entries of one period are of one age, so this finds one of the oldest whenever they are many.
+func (sh *shard) evictOld(now int64, sample int) (slot, bool) {
+	var oldest Key
+	var found slot
+	best, n := -1, 0
+	for k, sl := range sh.entries {
+		if a := age(now, sl); a > best {
+			oldest, found, best = k, sl, a
+		}
+		if n++; n == sample {
+			break
+		}
+	}
+	if best < 0 {
+		return slot{}, false
+	}
+	delete(sh.entries, oldest)
+	return found, true
+}
+
+// Expire removes the entries whose time has run out and hands them to fn, outside the locks. It
+// walks the entries at most once per period.
 func (s *Store) Expire(now time.Time, fn func(Entry)) {
-	var out []Entry
-	t := now.UnixNano()
+	s.expiring.Lock()
+	defer s.expiring.Unlock()
+	p := s.periodOf(now)
+	if p == s.lastWalk {
+		return
+	}
+	s.lastWalk = p
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for sh.head < len(sh.queue) && sh.queue[sh.head].expires <= t {
-			if e, ok := sh.live(sh.queue[sh.head]); ok {
-				delete(sh.entries, sh.queue[sh.head].key)
-				out = append(out, e)
+		for k, sl := range sh.entries {
+			if age(p, sl) > periodsPerTTL {
+				s.scratch = append(s.scratch, sl.entry())
+				delete(sh.entries, k)
 			}
-			sh.head++
 		}
-		sh.compact()
 		sh.mu.Unlock()
-	}
-	for _, e := range out {
-		fn(e)
-	}
-}
-
-// live returns the entry a queue item stands for, unless it was taken or replaced since.
-func (sh *shard) live(q queued) (Entry, bool) {
-	e, ok := sh.entries[q.key]
-	return e, ok && e.seq == q.seq
-}
-
-func (sh *shard) popOldest() (Entry, bool) {
-	for sh.head < len(sh.queue) {
-		q := sh.queue[sh.head]
-		sh.head++
-		if e, ok := sh.live(q); ok {
-			delete(sh.entries, q.key)
-			return e, true
+		for _, e := range s.scratch {
+			fn(e)
 		}
+		clear(s.scratch)
+		s.scratch = s.scratch[:0]
 	}
-	return Entry{}, false
 }
 
-// compact drops consumed and stale queue items once they outnumber the live ones, so the queue
-// stays within twice the number of entries (amortised O(1) per operation).
-func (sh *shard) compact() {
-	if len(sh.queue) < 64 || len(sh.queue) <= 2*len(sh.entries) {
-		return
+// pack keeps e in a slot: the operation's parts and the peer end to end, joined only when they are
+// not one string already.
+func pack(e Entry, period int64) slot {
+	op := e.Operation
+	op.Name, op.Sep, op.Detail = fit(op.Name), fit(op.Sep), fit(op.Detail)
+	opLen := len(op.Name) + len(op.Sep) + len(op.Detail)
+	peer := e.Peer[:min(len(e.Peer), math.MaxUint16-opLen)]
+	var text string
+	switch {
+	case op.Sep == "" && op.Detail == "" && peer == "":
+		text = op.Name
+	case op == (judge.Operation{Structured: op.Structured}):
+		text = peer
+	case peer == "" && isJoined(e.OpText, op):
+		text = e.OpText
+	default:
+		text = op.Name + op.Sep + op.Detail + peer
 	}
-	live := sh.queue[:0]
-	for _, q := range sh.queue[sh.head:] {
-		if _, ok := sh.live(q); ok {
-			live = append(live, q)
-		}
+	sl := slot{
+		service: e.Service, text: text, micros: uint32(min(e.Duration.Microseconds(), math.MaxUint32)),
+		nameLen: uint16(len(op.Name)), opLen: uint16(opLen), sepLen: uint8(len(op.Sep)),
+		state: e.State, peerKind: e.PeerKind, period: uint16(period),
 	}
-	clear(sh.queue[len(live):])
-	sh.queue = live
-	sh.head = 0
+	if e.Failed {
+		sl.flags |= flagFailed
+	}
+	if op.Structured {
+		sl.flags |= flagStructured
+	}
+	return sl
+}
+
+// fit cuts an operation part to what a slot can measure (parts are far shorter in practice).
+func fit(s string) string { return s[:min(len(s), math.MaxUint16/4)] }
+
+func isJoined(text string, op judge.Operation) bool {
+	return len(text) == len(op.Name)+len(op.Sep)+len(op.Detail) &&
+		text[:len(op.Name)] == op.Name && text[len(op.Name):len(op.Name)+len(op.Sep)] == op.Sep &&
+		text[len(op.Name)+len(op.Sep):] == op.Detail
+}
+
+func (sl slot) entry() Entry {
+	sep := int(sl.nameLen) + int(sl.sepLen)
+	return Entry{
+		State: sl.state, PeerKind: sl.peerKind, Failed: sl.flags&flagFailed != 0,
+		Duration: time.Duration(sl.micros) * time.Microsecond, Service: sl.service,
+		Peer: sl.text[sl.opLen:],
+		Operation: judge.Operation{Name: sl.text[:sl.nameLen], Sep: sl.text[sl.nameLen:sep], Detail: sl.text[sep:sl.opLen],
+			Structured: sl.flags&flagStructured != 0},
+	}
 }

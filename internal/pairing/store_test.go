@@ -1,49 +1,116 @@
 package pairing
 
 import (
+	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-// key makes keys that all fall in one shard, so that order and bounds are those of one queue.
+// key makes keys that all fall in one shard, so that bounds are those of one shard.
 func key(i int) Key { return Key{Trace: [16]byte{byte(i >> 8), byte(i)}, Span: [8]byte{1}} }
 
 var t0 = time.Unix(1_700_000_000, 0)
 
 func TestTakeReturnsWhatWasPut(t *testing.T) {
 	s := New(time.Second, 10)
-	s.Put(key(1), Entry{State: SeenServer, Service: "cart"}, t0, nil)
-	e, ok := s.Take(key(1))
-	if !ok || e.State != SeenServer || e.Service != "cart" {
-		t.Fatalf("got %+v, %v", e, ok)
-	}
-	if _, ok := s.Take(key(1)); ok {
-		t.Fatal("an entry is taken once")
-	}
-}
-
-func TestExpireInArrivalOrder(t *testing.T) {
-	s := New(10*time.Second, 100)
-	for i := 0; i < 5; i++ {
-		s.Put(key(i), Entry{Service: string(rune('a' + i))}, t0.Add(time.Duration(i)*time.Second), nil)
-	}
-	s.Take(key(1))
-	var got string
-	s.Expire(t0.Add(12*time.Second), func(e Entry) { got += e.Service })
-	if got != "ac" {
-		t.Fatalf("expired %q, want a and c (b was taken, d and e are younger)", got)
-	}
-	if s.Len() != 2 {
-		t.Fatalf("len %d", s.Len())
+	for _, e := range []Entry{
+		{State: SeenServer, Service: "cart", Operation: judge.Operation{Name: "shop.Cart", Sep: "/", Detail: "Get", Structured: true}},
+		{State: PendingClient, Service: "checkout", Peer: "10.0.0.7", PeerKind: 3, Failed: true, Duration: 1234567 * time.Nanosecond,
+			Operation: judge.Operation{Name: "GET", Sep: " ", Detail: "/cart/42", Structured: true}},
+		{State: PendingClient, Service: "checkout", Peer: "redis", Operation: judge.Op("HGET")},
+		{State: PendingClient, Service: "checkout", Peer: "redis"},
+		{State: SeenServer, Service: "cart", Operation: judge.Op("serve")},
+		{State: JudgedClient},
+	} {
+		s.Put(key(1), e, t0, nil)
+		got, ok := s.Take(key(1))
+		want := e
+		want.Duration = e.Duration.Truncate(time.Microsecond)
+		if !ok || got != want {
+			t.Fatalf("got %+v, %v; want %+v", got, ok, want)
+		}
+		if _, ok := s.Take(key(1)); ok {
+			t.Fatal("an entry is taken once")
+		}
 	}
 }
 
-func TestFullStoreEvictsOldest(t *testing.T) {
-	s := New(time.Minute, 3*numShards)
+// TestOperationTextSavesJoining: an operation whose joined text is at hand (a span name) is kept
+// without allocating; a text that is not the operation is not used.
+func TestOperationTextSavesJoining(t *testing.T) {
+	s := New(time.Second, 10)
+	op := judge.Operation{Name: "shop.Cart", Sep: "/", Detail: "Get", Structured: true}
+	name := strings.Clone("shop.Cart/Get")
+	s.Put(key(1), Entry{State: SeenServer, Service: "cart", Operation: op, OpText: name}, t0, nil)
+	if n := testing.AllocsPerRun(100, func() {
+		s.Put(key(1), Entry{State: SeenServer, Service: "cart", Operation: op, OpText: name}, t0, nil)
+	}); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+	s.Put(key(2), Entry{State: SeenServer, Operation: op, OpText: "shop.Cart/Put"}, t0, nil)
+	if e, _ := s.Take(key(2)); e.Operation != op {
+		t.Fatalf("got %+v", e.Operation)
+	}
+}
+
+// TestEntryWaitsAtLeastTTL: with Expire called every 100 ms, each entry expires no sooner than the
+// ttl after it arrived, and no later than a quarter of the ttl more (and one call).
+func TestEntryWaitsAtLeastTTL(t *testing.T) {
+	const ttl, tick = 10 * time.Second, 100 * time.Millisecond
+	s := New(ttl, 1000)
+	put := map[string]time.Time{}
+	expired := func(now time.Time) func(Entry) {
+		return func(e Entry) {
+			at, ok := put[e.Service]
+			if !ok {
+				t.Fatalf("%s expired twice, or after it was taken", e.Service)
+			}
+			if waited := now.Sub(at); waited < ttl || waited > ttl+ttl/periodsPerTTL+tick {
+				t.Fatalf("%s waited %s with a ttl of %s", e.Service, waited, ttl)
+			}
+			delete(put, e.Service)
+		}
+	}
+	now := t0.Add(123 * time.Millisecond)
+	for i := 0; now.Before(t0.Add(4 * ttl)); now = now.Add(tick) {
+		if i < 40 && rand.IntN(5) == 0 { // arrivals over the first 20 s or so, at any time in a period
+			name, at := string(rune('A'+i)), now.Add(time.Duration(rand.IntN(100))*time.Millisecond)
+			s.Put(key(i), Entry{Service: name}, at, nil)
+			put[name] = at
+			if i == 3 {
+				s.Take(key(3))
+				delete(put, name)
+			}
+			i++
+		}
+		s.Expire(now, expired(now))
+	}
+	if len(put) != 0 || s.Len() != 0 {
+		t.Fatalf("never expired: %v; %d left", put, s.Len())
+	}
+}
+
+// TestClockGoingBackExpiresNothing: entries from the future wait rather than expire at once.
+func TestClockGoingBackExpiresNothing(t *testing.T) {
+	s := New(time.Second, 10)
+	s.Put(key(1), Entry{Service: "cart"}, t0, nil)
+	s.Expire(t0.Add(-time.Hour), func(e Entry) { t.Fatalf("expired %+v", e) })
+	if s.Len() != 1 {
+		t.Fatal("the entry is gone")
+	}
+}
+
+func TestFullStoreEvictsAnOldEntry(t *testing.T) {
+	ttl := time.Minute
+	s := New(ttl, 3*numShards)
 	var evicted []string
 	for i := 0; i < 5; i++ {
-		s.Put(key(i), Entry{Service: string(rune('a' + i))}, t0, func(e Entry) { evicted = append(evicted, e.Service) })
+		at := t0.Add(time.Duration(i) * ttl / periodsPerTTL)
+		s.Put(key(i), Entry{Service: string(rune('a' + i))}, at, func(e Entry) { evicted = append(evicted, e.Service) })
 	}
 	if s.Len() != 3 || len(evicted) != 2 || evicted[0] != "a" || evicted[1] != "b" {
 		t.Fatalf("len %d, evicted %v", s.Len(), evicted)
@@ -55,42 +122,53 @@ func TestReplacedEntryExpiresOnce(t *testing.T) {
 	s.Put(key(1), Entry{Service: "old"}, t0, nil)
 	s.Put(key(1), Entry{Service: "new"}, t0.Add(500*time.Millisecond), nil)
 	var got []string
-	s.Expire(t0.Add(time.Second), func(e Entry) { got = append(got, e.Service) })
-	if len(got) != 0 {
-		t.Fatalf("the replacement is not due yet, expired %v", got)
+	for now := t0; now.Before(t0.Add(3 * time.Second)); now = now.Add(50 * time.Millisecond) {
+		s.Expire(now, func(e Entry) { got = append(got, e.Service) })
 	}
-	s.Expire(t0.Add(2*time.Second), func(e Entry) { got = append(got, e.Service) })
 	if len(got) != 1 || got[0] != "new" {
 		t.Fatalf("expired %v", got)
 	}
 }
 
-// TestQueueStaysBounded: entries taken before they expire leave stale queue items; the queue is
-// compacted so that it never holds more than about twice the live entries.
-func TestQueueStaysBounded(t *testing.T) {
-	s := New(time.Hour, 1000*numShards)
-	sh := s.shard(key(0))
-	for i := 0; i < 100_000; i++ {
-		s.Put(key(i%50_000), Entry{}, t0, nil)
-		s.Take(key(i % 50_000))
-		if len(sh.queue) > 2*len(sh.entries)+64 {
-			t.Fatalf("queue %d for %d entries", len(sh.queue), len(sh.entries))
+// TestNeverMoreThanMax: whatever comes, a shard holds at most its share.
+func TestNeverMoreThanMax(t *testing.T) {
+	s := New(time.Second, 10*numShards)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	now := t0
+	for i := 0; i < 20_000; i++ {
+		k := Key{Span: [8]byte{byte(rnd.IntN(4))}, Trace: [16]byte{byte(rnd.IntN(256)), byte(rnd.IntN(256))}}
+		switch rnd.IntN(3) {
+		case 0:
+			s.Take(k)
+		default:
+			s.Put(k, Entry{State: SeenServer}, now, nil)
+		}
+		now = now.Add(time.Duration(rnd.IntN(5)) * time.Millisecond)
+		if rnd.IntN(100) == 0 {
+			s.Expire(now, func(Entry) {})
+		}
+		for j := range s.shards {
+			if n := len(s.shards[j].entries); n > 10 {
+				t.Fatalf("shard %d holds %d", j, n)
+			}
 		}
 	}
 }
 
-// BenchmarkBytesPerPending reports the heap a waiting client span costs in the store (the entry, its
-// key, the map's slack and the expiry queue), with names that are not allocated anew.
+// BenchmarkBytesPerPending reports the heap a waiting span costs in the store (its key and entry,
+// and the map's slack): the span's service and operation are strings of the span that the store
+// keeps, not copies.
 func BenchmarkBytesPerPending(b *testing.B) {
 	const n = 200_000
 	var before, after runtime.MemStats
+	op := judge.Operation{Name: "hipstershop.CartService", Sep: "/", Detail: "GetCart", Structured: true}
 	for b.Loop() {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		s := New(time.Hour, n)
 		for i := 0; i < n; i++ {
 			k := Key{Trace: [16]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}, Span: [8]byte{byte(i), byte(i >> 8), byte(i >> 16)}}
-			s.Put(k, Entry{State: PendingClient, Service: "frontend", Peer: "cart"}, t0, nil)
+			s.Put(k, Entry{State: SeenServer, Service: "cartservice", Operation: op, OpText: "hipstershop.CartService/GetCart"}, t0, nil)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -248,7 +248,7 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 	}
 	e := pairing.Entry{
 		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
-		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())),
+		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
 	}
 	if b.m.HasExpectations() { // what behaviour needs of the client, read only when something is expected
 		e.Duration, e.Failed = spanDuration(span), failed(span)
@@ -279,8 +279,8 @@ func (b *batch) server(ref *spanRef) {
 		b.r.store.Put(k, e, b.now, b.expired)
 		b.sink.Unresolved(service.Name)
 	default:
-		b.r.store.Put(k, pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span))},
-			b.now, b.expired)
+		b.r.store.Put(k, pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span)),
+			OpText: span.Name()}, b.now, b.expired)
 	}
 }
 
