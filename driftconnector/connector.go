@@ -42,7 +42,7 @@ func newConnector(logger *zap.Logger, cfg *Config, next consumer.Metrics) (*drif
 		}
 		c.model = m
 		c.resolver = resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending,
-			WholeTraces: cfg.Pairing.WholeTraces, ReadOnly: true})
+			WholeTraces: cfg.Pairing.WholeTraces})
 	}
 	c.agg = newAggregator(cfg, c.now())
 	return c, nil

@@ -17,6 +17,10 @@ const (
 	attrMessage   = "drift.message"
 )
 
+// stamped are the attributes annotate sets: on the spans of calls, any that arrive are removed.
+var stamped = []string{record.AttrStatus, record.AttrKind, record.AttrCaller, record.AttrCallee,
+	attrOperation, attrRule, attrSeverity, attrMessage}
+
 // annotate stamps the verdict on span. Nothing else on the span changes. Names from span data are
 // bounded first.
 func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span) {

@@ -29,15 +29,21 @@ func TestPresetDriftAttributesAreNotTrusted(t *testing.T) {
 	h.consume(
 		// a drifting call that claims to conform
 		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment",
-			"drift.status": "conforming", "drift.rule": "trust-me", "drift.owner": "x"}},
-		// an internal span that claims to drift
+			"drift.status": "conforming", "drift.rule": "trust-me", "drift.score": 0.7}},
+		// a conforming call that claims to drift: with annotate: drift it gets no stamp, and keeps none
+		sp{svc: "frontend", kind: client, id: 3, attrs: map[string]any{"peer.service": "cart",
+			"drift.status": "drift", "drift.kind": "forbidden_dependency"}},
+		// an internal span, which takes part in no call: not this processor's to change
 		sp{svc: "frontend", kind: internal, id: 2, attrs: map[string]any{"drift.status": "drift", "keep": "me"}},
+		// a malformed span of a call: passed untouched
+		sp{svc: "", kind: client, id: 4, attrs: map[string]any{"peer.service": "cart", "drift.status": "conforming"}},
 	)
 	assert.Equal(t, "drift", h.attr(1, "drift.status"))
 	assert.Equal(t, "payment-is-protected", h.attr(1, "drift.rule"))
-	_, hasOwner := h.span(1).Attributes().Get("drift.owner")
-	assert.False(t, hasOwner, "every preset drift.* attribute is removed")
-	assert.Equal(t, map[string]any{"keep": "me"}, h.span(2).Attributes().AsRaw())
+	assert.Equal(t, 0.7, h.span(1).Attributes().AsRaw()["drift.score"], "an attribute this processor does not set is not its to remove")
+	assert.Equal(t, map[string]any{"peer.service": "cart"}, h.span(3).Attributes().AsRaw())
+	assert.Equal(t, map[string]any{"drift.status": "drift", "keep": "me"}, h.span(2).Attributes().AsRaw())
+	assert.Equal(t, map[string]any{"peer.service": "cart", "drift.status": "conforming"}, h.span(4).Attributes().AsRaw())
 	assert.Equal(t, int64(2), h.sum("drift.spans.malformed", map[string]string{"reason": "drift_attributes"}))
 }
 

@@ -82,10 +82,11 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		id:        set.ID,
 		logger:    set.Logger,
 		telemetry: tb,
-		resolver:  resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces}),
-		now:       time.Now,
-		lastData:  data,
-		stop:      make(chan struct{}),
+		resolver: resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces,
+			Owned: stamped}),
+		now:      time.Now,
+		lastData: data,
+		stop:     make(chan struct{}),
 	}
 	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
 	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)

@@ -43,7 +43,16 @@ YAML
   echo $(( (after - before) * 1000000000 / $(getconf CLK_TCK) / sent ))
 }
 
-without=$(run batch)
-with=$(run "drift, batch")
-echo "CPU per span without drift: ${without} ns; with drift: ${with} ns (rate ${RATE} spans/s for ${DURATION})"
+# Alternate the two, ROUNDS times each, so that a noisy neighbour weighs on both; compare medians.
+ROUNDS=${ROUNDS:-3}
+withouts=() withs=()
+for _ in $(seq "$ROUNDS"); do
+  withouts+=("$(run batch)")
+  withs+=("$(run "drift, batch")")
+  echo "round: without ${withouts[-1]} ns/span, with ${withs[-1]} ns/span"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+without=$(median "${withouts[@]}")
+with=$(median "${withs[@]}")
+echo "CPU per span (medians of $ROUNDS) without drift: ${without} ns; with drift: ${with} ns (rate ${RATE} spans/s for ${DURATION})"
 awk -v a="$with" -v b="$without" 'BEGIN { printf "ratio: %.3f\n", a / b }'

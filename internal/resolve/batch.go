@@ -19,13 +19,11 @@ import (
 const (
 	ReasonNoServiceName = "no_service_name"
 	ReasonBadIDs        = "bad_ids"
-	// ReasonDriftAttributes: the span arrived with drift.* attributes. Only this processor sets them,
-	// so they are removed (a span cannot mark itself conforming); the span is judged as any other.
+	// ReasonDriftAttributes: a span of a call arrived with attributes that only this processor sets
+	// (its verdicts): they are removed (a span cannot mark itself conforming); the span is judged as
+	// any other.
 	ReasonDriftAttributes = "drift_attributes"
 )
-
-// driftPrefix starts every attribute this processor sets.
-const driftPrefix = "drift."
 
 // Sink receives what a batch resolves to.
 type Sink interface {
@@ -42,10 +40,10 @@ type Sink interface {
 // Resolver resolves batches of spans into calls, pairing client and server spans within a batch
 // and, through a bounded store, across batches. It is safe for concurrent use.
 type Resolver struct {
-	store    *pairing.Store
-	scratch  sync.Pool
-	partial  bool
-	readOnly bool
+	store   *pairing.Store
+	scratch sync.Pool
+	partial bool
+	owned   ownedKeys
 }
 
 // Options configure a resolver.
@@ -57,15 +55,17 @@ type Options struct {
 	// agent), a span whose partner never came is counted as unresolved rather than judged: its
 	// partner was most likely seen elsewhere.
 	WholeTraces bool
-	// ReadOnly leaves the spans as they are: drift.* attributes that arrive are not removed (for a
+	// Owned are the span attributes the caller stamps on the spans of calls. Any that arrive on such
+	// a span were set by something else, and are removed before judging; other attributes, and
+	// spans that take part in no call, are left alone. Empty: spans are left as they are (for a
 	// consumer that may not change its input, such as a connector).
-	ReadOnly bool
+	Owned []string
 }
 
 // New returns a resolver.
 func New(o Options) *Resolver {
 	return &Resolver{store: pairing.New(o.TTL, o.MaxPending), scratch: sync.Pool{New: func() any { return new(scratch) }},
-		partial: !o.WholeTraces, readOnly: o.ReadOnly}
+		partial: !o.WholeTraces, owned: newOwnedKeys(o.Owned)}
 }
 
 // Pending is the number of spans waiting for their partner.
@@ -135,17 +135,17 @@ func (b *batch) collect(td ptrace.Traces) {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
-				role, preset := roleAndPreset(span)
-				if preset && !b.r.readOnly {
-					span.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return strings.HasPrefix(k, driftPrefix) })
-					b.sink.Malformed(ReasonDriftAttributes)
-				}
+				role, preset := roleAndPreset(span, &b.r.owned)
 				if role == NoCall {
 					continue
 				}
 				if reason := malformed(span, noService); reason != "" {
-					b.sink.Malformed(reason)
+					b.sink.Malformed(reason) // and passed untouched
 					continue
+				}
+				if preset {
+					span.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return b.r.owned.has(k) })
+					b.sink.Malformed(ReasonDriftAttributes)
 				}
 				s.spans = append(s.spans, spanRef{span: span, resource: int32(i), incoming: role == Incoming})
 			}

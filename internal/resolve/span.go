@@ -25,24 +25,60 @@ const (
 // RoleOf tells the role of a span. Real instrumentations do not always set the kind of database and
 // messaging spans, so their attributes count too.
 func RoleOf(span ptrace.Span) Role {
-	role, _ := roleAndPreset(span)
+	role, _ := roleAndPreset(span, &ownedKeys{})
 	return role
 }
 
-// roleAndPreset tells the role of a span and whether it carries drift.* attributes already, in one
+// ownedKeys are the attribute names a processor stamps on spans. They share a prefix ("drift."),
+// which rules out most keys at their first byte.
+type ownedKeys struct {
+	prefix string
+	keys   []string
+}
+
+func newOwnedKeys(keys []string) ownedKeys {
+	o := ownedKeys{keys: keys}
+	if len(keys) > 0 {
+		o.prefix = keys[0]
+		for _, k := range keys[1:] {
+			for !strings.HasPrefix(k, o.prefix) {
+				o.prefix = o.prefix[:len(o.prefix)-1]
+			}
+		}
+	}
+	return o
+}
+
+func (o *ownedKeys) has(k string) bool {
+	if len(o.keys) == 0 || !strings.HasPrefix(k, o.prefix) {
+		return false
+	}
+	for _, owned := range o.keys {
+		if k == owned {
+			return true
+		}
+	}
+	return false
+}
+
+// roleAndPreset tells the role of a span and whether it carries owned attributes already, in one
 // pass over its attributes.
-func roleAndPreset(span ptrace.Span) (role Role, preset bool) {
+func roleAndPreset(span ptrace.Span, owned *ownedKeys) (role Role, preset bool) {
 	switch span.Kind() {
 	case ptrace.SpanKindClient, ptrace.SpanKindProducer:
 		role = Outgoing
 	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
 		role = Incoming
 	}
+	var first byte // of the owned keys' prefix; 0 matches no key
+	if owned.prefix != "" {
+		first = owned.prefix[0]
+	}
 	for k, v := range span.Attributes().All() {
-		if len(k) < len(driftPrefix) || (k[0] != 'd' && k[0] != 'm') {
+		if k == "" || (k[0] != first && k[0] != 'd' && k[0] != 'm') {
 			continue
 		}
-		if strings.HasPrefix(k, driftPrefix) {
+		if owned.has(k) {
 			preset = true
 		} else if role == NoCall && (k == "db.system" || k == "db.system.name" || k == "messaging.system") &&
 			v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
