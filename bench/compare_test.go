@@ -398,13 +398,59 @@ func BenchmarkModelSizeSameTraffic(b *testing.B) {
 	for _, n := range []int{20, 200, 2000, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			sys := synth.New(n, 10, 42)
-			intentFile := filepath.Join(b.TempDir(), "intent.yaml")
-			if err := os.WriteFile(intentFile, []byte(sys.Intent()), 0o600); err != nil {
-				b.Fatal(err)
-			}
-			alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), sys.BatchesAmong(20, batchSize, 20))
+			alone(b, newDrift(b, writeIntent(b, sys), driftprocessor.AnnotateDrift), sys.BatchesAmong(20, batchSize, 20))
 		})
 	}
+}
+
+// BenchmarkModelGrowth: processors with models of 20 and of 10,000 services fed in turn, batch by
+// batch, so that the machine's noise weighs on both; reports each one's time per span and their
+// ratio. "spread": each judges its own system's traffic (10,000 services' traffic touches far more
+// resources, edges and series per batch); "same": both judge the same traffic among 20 services.
+func BenchmarkModelGrowth(b *testing.B) {
+	for _, traffic := range []string{"spread", "same"} {
+		b.Run(traffic, func(b *testing.B) {
+			small, large := synth.New(20, 10, 42), synth.New(10_000, 10, 42)
+			smallBatches, largeBatches := small.Batches(20, batchSize), large.Batches(20, batchSize)
+			if traffic == "same" {
+				largeBatches = large.BatchesAmong(20, batchSize, 20)
+			}
+			ps, pl := newDrift(b, writeIntent(b, small), driftprocessor.AnnotateDrift), newDrift(b, writeIntent(b, large), driftprocessor.AnnotateDrift)
+			ctx := context.Background()
+			for i := range smallBatches {
+				_ = ps.ConsumeTraces(ctx, smallBatches[i])
+				_ = pl.ConsumeTraces(ctx, largeBatches[i])
+			}
+			var tSmall, tLarge time.Duration
+			nSmall, nLarge := 0, 0
+			runtime.GC()
+			b.ResetTimer()
+			for i := 0; nSmall < b.N; i++ {
+				t0 := time.Now()
+				_ = ps.ConsumeTraces(ctx, smallBatches[i%len(smallBatches)])
+				t1 := time.Now()
+				_ = pl.ConsumeTraces(ctx, largeBatches[i%len(largeBatches)])
+				tSmall += t1.Sub(t0)
+				tLarge += time.Since(t1)
+				nSmall += smallBatches[i%len(smallBatches)].SpanCount()
+				nLarge += largeBatches[i%len(largeBatches)].SpanCount()
+			}
+			b.StopTimer()
+			small20, large10k := float64(tSmall.Nanoseconds())/float64(nSmall), float64(tLarge.Nanoseconds())/float64(nLarge)
+			b.ReportMetric(small20, "ns/span@20")
+			b.ReportMetric(large10k, "ns/span@10000")
+			b.ReportMetric(large10k/small20, "growth")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func writeIntent(tb testing.TB, sys *synth.System) string {
+	f := filepath.Join(tb.TempDir(), "intent.yaml")
+	if err := os.WriteFile(f, []byte(sys.Intent()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
 // BenchmarkCompile10000: loading and compiling a model of 10,000 services and 100,000 dependencies.
