@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,6 +280,29 @@ func BenchmarkCompareBoutique(b *testing.B) {
 func BenchmarkDriftSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
 	alone(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+}
+
+// BenchmarkDriftSyntheticParallel: batches consumed by as many goroutines as GOMAXPROCS, as
+// several receivers (or batch processors) do; per span, to compare with BenchmarkDriftSynthetic.
+func BenchmarkDriftSyntheticParallel(b *testing.B) {
+	intentFile, batches := syntheticSystem(b, 200)
+	p := newDrift(b, intentFile, driftprocessor.AnnotateDrift)
+	ctx := context.Background()
+	for _, batch := range batches {
+		_ = p.ConsumeTraces(ctx, batch)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	runtime.GC()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			// one iteration stands for one span: consume a batch every batchSize iterations
+			if i := next.Add(1); i%batchSize == 0 {
+				_ = p.ConsumeTraces(ctx, batches[(i/batchSize)%int64(len(batches))])
+			}
+		}
+	})
 }
 
 func BenchmarkDriftBoutique(b *testing.B) {
