@@ -25,6 +25,8 @@ type Config struct {
 	Mode string `mapstructure:"mode"`
 	// IntentFile is the intent model; required in judge mode.
 	IntentFile string `mapstructure:"intent_file"`
+	// ReloadInterval is how often the intent file is re-read in judge mode; 0 disables reloading.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
 	// Pairing bounds the store of spans waiting for their partner, in judge mode.
 	Pairing PairingConfig `mapstructure:"pairing"`
 	// FlushInterval is how often the metrics are sent on.
@@ -85,6 +87,9 @@ func (cfg *Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("mode: %q is not one of judge, stamped", cfg.Mode))
+	}
+	if cfg.ReloadInterval < 0 {
+		errs = append(errs, fmt.Errorf("reload_interval: must not be negative, got %s", cfg.ReloadInterval))
 	}
 	if cfg.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("flush_interval: must be positive, got %s", cfg.FlushInterval))

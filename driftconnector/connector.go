@@ -3,6 +3,7 @@ package driftconnector
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -25,8 +26,9 @@ type driftConnector struct {
 	next   consumer.Metrics
 	now    func() time.Time
 
-	model    *intent.Compiled  // judge mode
-	resolver *resolve.Resolver // judge mode
+	model    atomic.Pointer[intent.Compiled] // judge mode; swapped whole on reload
+	watcher  *intent.Watcher                 // judge mode; owned by the background goroutine
+	resolver *resolve.Resolver               // judge mode
 	agg      *aggregator
 
 	stop chan struct{}
@@ -36,11 +38,12 @@ type driftConnector struct {
 func newConnector(logger *zap.Logger, cfg *Config, next consumer.Metrics) (*driftConnector, error) {
 	c := &driftConnector{cfg: cfg, logger: logger, next: next, now: time.Now, stop: make(chan struct{})}
 	if cfg.Mode == ModeJudge {
-		m, _, err := intent.Load(cfg.IntentFile)
+		m, data, err := intent.Load(cfg.IntentFile)
 		if err != nil {
 			return nil, err
 		}
-		c.model = m
+		c.model.Store(m)
+		c.watcher = intent.NewWatcher(cfg.IntentFile, data)
 		c.resolver = resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending,
 			WholeTraces: cfg.Pairing.WholeTraces})
 	}
@@ -68,24 +71,49 @@ func (c *driftConnector) Shutdown(context.Context) error {
 	return nil
 }
 
-// run flushes the metrics every interval and, in judge mode, expires waiting spans every second.
+// run flushes the metrics every interval and, in judge mode, expires waiting spans every second and
+// re-reads the intent file every reload interval.
 func (c *driftConnector) run() {
 	defer c.wg.Done()
 	flush := time.NewTicker(c.cfg.FlushInterval)
 	defer flush.Stop()
 	expiry := time.NewTicker(time.Second)
 	defer expiry.Stop()
+	var reload <-chan time.Time
+	if c.watcher != nil && c.cfg.ReloadInterval > 0 {
+		t := time.NewTicker(c.cfg.ReloadInterval)
+		defer t.Stop()
+		reload = t.C
+	}
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-expiry.C:
 			if c.resolver != nil {
-				c.resolver.Expire(c.model, c.now(), &sink{c: c})
+				m := c.model.Load()
+				c.resolver.Expire(m, c.now(), &sink{c: c, m: m})
 			}
+		case <-reload:
+			c.reload()
 		case <-flush.C:
 			c.flush(context.Background())
 		}
+	}
+}
+
+// reload re-reads the intent file: a changed one replaces the model; a broken one keeps the last
+// good model, and says why once.
+func (c *driftConnector) reload() {
+	m, err := c.watcher.Check()
+	switch {
+	case err != nil:
+		c.logger.Warn("Intent file reload failed; keeping the last good model",
+			zap.String("intent_file", c.cfg.IntentFile), zap.Error(err))
+	case m != nil:
+		c.model.Store(m)
+		c.logger.Info("Intent model reloaded", zap.String("intent_file", c.cfg.IntentFile),
+			zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
 	}
 }
 
@@ -98,7 +126,8 @@ func (c *driftConnector) flush(ctx context.Context) {
 
 func (c *driftConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
 	if c.resolver != nil {
-		c.resolver.Batch(c.model, td, c.now(), &sink{c: c})
+		m := c.model.Load()
+		c.resolver.Batch(m, td, c.now(), &sink{c: c, m: m})
 		return nil
 	}
 	c.readStamped(td)
@@ -154,11 +183,15 @@ func (c *driftConnector) dimensions(res pcommon.Resource) []string {
 	return out
 }
 
-// sink judges the calls the resolver hands over and counts them.
-type sink struct{ c *driftConnector }
+// sink judges the calls the resolver hands over, against the model the batch is resolved with, and
+// counts them.
+type sink struct {
+	c *driftConnector
+	m *intent.Compiled
+}
 
 func (s *sink) Call(call judge.Call, _ ptrace.Span, res pcommon.Resource, _ bool) {
-	v := judge.Judge(s.c.model, &call)
+	v := judge.Judge(s.m, &call)
 	out := aggCall(call, v)
 	if call.Ops != nil {
 		out.duration = call.Ops.Observe().Duration

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
 	"github.com/driftprocessor/driftprocessor/internal/capture"
@@ -46,7 +49,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 func (h *harness) flush(t *testing.T) pmetric.Metrics {
 	h.now = h.now.Add(2 * h.c.cfg.Pairing.TTL)
 	if h.c.resolver != nil {
-		h.c.resolver.Expire(h.c.model, h.now, &sink{c: h.c})
+		h.c.resolver.Expire(h.c.model.Load(), h.now, &sink{c: h.c, m: h.c.model.Load()})
 	}
 	h.c.flush(context.Background())
 	all := h.sink.AllMetrics()
@@ -241,3 +244,38 @@ func TestExponentialHistogram(t *testing.T) {
 }
 
 func pow2(x float64) float64 { return math.Exp2(x) }
+
+// TestReloadTakesAChangedIntent: in judge mode the connector re-reads its intent file, as the
+// processor does: a changed model judges the next calls; a broken file keeps the last good model and
+// is reported once.
+func TestReloadTakesAChangedIntent(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "intent.yaml")
+	write := func(text string) { require.NoError(t, os.WriteFile(file, []byte(text), 0o600)) }
+	write("version: 1\nservices:\n  frontend: {depends_on: [cart]}\n  cart: {}\n")
+	h := newHarness(t, func(cfg *Config) { cfg.IntentFile = file })
+	core, logs := observer.New(zap.InfoLevel)
+	h.c.logger = zap.New(core)
+	call := func(id byte) {
+		td := ptrace.NewTraces()
+		clientSpan(td, "frontend", "cart", id, "")
+		require.NoError(t, h.c.ConsumeTraces(context.Background(), td))
+	}
+	drifting := func() int64 {
+		return sumWhere(t, h.flush(t), "drift.calls", map[string]string{"drift.caller": "frontend", "drift.status": "drift"})
+	}
+	call(1)
+	require.Equal(t, int64(0), drifting(), "frontend -> cart is declared")
+
+	write("version: 1\nservices:\n  frontend: {}\n  cart: {}\n")
+	h.c.reload()
+	call(2)
+	require.Equal(t, int64(1), drifting(), "frontend -> cart is no longer declared")
+
+	write("version: 1\nservices:\n  frontend: {depends_on: [nowhere]}\n")
+	h.c.reload()
+	h.c.reload()
+	call(3)
+	require.Equal(t, int64(2), drifting(), "the broken file leaves the last good model")
+	require.Equal(t, 1, logs.FilterMessage("Intent file reload failed; keeping the last good model").Len(), "reported once")
+	require.Equal(t, 1, logs.FilterMessage("Intent model reloaded").Len())
+}

@@ -25,11 +25,12 @@ func NewFactory() connector.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Mode:          ModeJudge,
-		Pairing:       PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
-		FlushInterval: 15 * time.Second,
-		Expiration:    5 * time.Minute,
-		MaxSeries:     10_000,
+		Mode:           ModeJudge,
+		ReloadInterval: 30 * time.Second,
+		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+		FlushInterval:  15 * time.Second,
+		Expiration:     5 * time.Minute,
+		MaxSeries:      10_000,
 		Histogram: HistogramConfig{
 			Explicit: []time.Duration{2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
 				50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,

@@ -59,9 +59,8 @@ type driftProcessor struct {
 	badSpans *badSpanLog
 
 	// Owned by the background goroutine.
-	lastData    []byte // content of the last attempt to load, good or bad
-	lastErrMsg  string
-	lastBase    []byte // the same for the baseline file
+	watcher     *intent.Watcher
+	lastBase    []byte // content of the last attempt to load the baseline file, good or bad
 	lastBaseErr string
 
 	stop chan struct{}
@@ -84,9 +83,9 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		telemetry: tb,
 		resolver: resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces,
 			Owned: stamped}),
-		now:      time.Now,
-		lastData: data,
-		stop:     make(chan struct{}),
+		now:     time.Now,
+		watcher: intent.NewWatcher(cfg.IntentFile, data),
+		stop:    make(chan struct{}),
 	}
 	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
 	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)
@@ -293,21 +292,16 @@ func (p *driftProcessor) expire() {
 // update (a symlink swap) is seen. A broken file keeps the last good model; the same broken content
 // is reported once.
 func (p *driftProcessor) reload(ctx context.Context) {
-	data, err := intent.ReadFile(p.cfg.IntentFile)
+	m, err := p.watcher.Check()
 	if err != nil {
-		p.reloadFailed(ctx, err)
+		p.recorder.Reload(ctx, false)
+		p.logger.Warn("Intent file reload failed; keeping the last good model",
+			zap.String("intent_file", p.cfg.IntentFile), zap.Error(err))
 		return
 	}
-	if bytes.Equal(data, p.lastData) {
-		return // unchanged: loaded already, or reported already
-	}
-	p.lastData = data
-	m, err := intent.LoadBytes(p.cfg.IntentFile, data)
-	if err != nil {
-		p.reloadFailed(ctx, err)
+	if m == nil {
 		return
 	}
-	p.lastErrMsg = ""
 	p.use(m)
 	p.recorder.Reload(ctx, true)
 	p.logger.Info("Intent model reloaded", zap.String("intent_file", p.cfg.IntentFile),
@@ -401,16 +395,6 @@ func (p *driftProcessor) reloadBaseline() {
 		p.baseline.Store(newBaseline(b))
 		p.logger.Info("Baseline reloaded", zap.String("baseline_file", p.cfg.BaselineFile), zap.Int("entries", len(b.Entries)))
 	}
-}
-
-func (p *driftProcessor) reloadFailed(ctx context.Context, err error) {
-	if err.Error() == p.lastErrMsg {
-		return
-	}
-	p.lastErrMsg = err.Error()
-	p.recorder.Reload(ctx, false)
-	p.logger.Warn("Intent file reload failed; keeping the last good model",
-		zap.String("intent_file", p.cfg.IntentFile), zap.Error(err))
 }
 
 func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {

@@ -1,0 +1,38 @@
+package intent
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWatcherTellsWhatIsNew(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "intent.yaml")
+	good := []byte("version: 1\nservices:\n  cart: {}\n")
+	if err := os.WriteFile(file, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(file, good)
+	step := func(name string, write []byte, remove bool, wantModel, wantErr bool) {
+		t.Helper()
+		switch {
+		case remove:
+			_ = os.Remove(file)
+		case write != nil:
+			if err := os.WriteFile(file, write, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := w.Check()
+		if (m != nil) != wantModel || (err != nil) != wantErr {
+			t.Fatalf("%s: model %v, error %v", name, m != nil, err)
+		}
+	}
+	step("unchanged", nil, false, false, false)
+	step("changed", []byte("version: 1\nservices:\n  cart: {}\n  shop: {}\n"), false, true, false)
+	step("broken", []byte("version: 1\nservices:\n  cart: {depends_on: [x]}\n"), false, false, true)
+	step("still broken", nil, false, false, false)
+	step("gone", nil, true, false, true)
+	step("still gone", nil, false, false, false)
+	step("back", good, false, true, false)
+}
