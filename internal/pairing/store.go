@@ -218,7 +218,7 @@ func (s *Store) Expire(now time.Time, fn func(Entry)) {
 // not one string already.
 func pack(e Entry, period int64) slot {
 	op := e.Operation
-	op.Name, op.Sep, op.Detail = fit(op.Name), fit(op.Sep), fit(op.Detail)
+	op.Name, op.Sep, op.Detail = fit(op.Name), op.Sep[:min(len(op.Sep), math.MaxUint8)], fit(op.Detail)
 	opLen := len(op.Name) + len(op.Sep) + len(op.Detail)
 	peer := e.Peer[:min(len(e.Peer), math.MaxUint16-opLen)]
 	var text string
@@ -233,7 +233,7 @@ func pack(e Entry, period int64) slot {
 		text = op.Name + op.Sep + op.Detail + peer
 	}
 	sl := slot{
-		service: e.Service, text: text, micros: uint32(min(e.Duration.Microseconds(), math.MaxUint32)),
+		service: e.Service, text: text, micros: uint32(min(max(e.Duration.Microseconds(), 0), math.MaxUint32)),
 		nameLen: uint16(len(op.Name)), opLen: uint16(opLen), sepLen: uint8(len(op.Sep)),
 		state: e.State, peerKind: e.PeerKind, period: uint16(period),
 	}
