@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -354,8 +355,9 @@ func TestBatchesConform(t *testing.T) {
 		intent  string
 		batches []ptrace.Traces
 	}{
-		"synthetic": {intentFile, synthetic},
-		"boutique":  {capture.BoutiqueIntent(), boutiqueBatches(t)},
+		"synthetic":            {intentFile, synthetic},
+		"synthetic with rules": {writeIntent(t, synth.New(200, 10, 42).Intent()+twentyRules()), synthetic},
+		"boutique":             {capture.BoutiqueIntent(), boutiqueBatches(t)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := newDrift(t, tc.intent, driftprocessor.AnnotateAll)
@@ -450,7 +452,7 @@ func BenchmarkModelSizeSameTraffic(b *testing.B) {
 	for _, n := range []int{20, 200, 2000, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			sys := synth.New(n, 10, 42)
-			alone(b, newDrift(b, writeIntent(b, sys), driftprocessor.AnnotateDrift), sys.BatchesAmong(20, batchSize, 20))
+			alone(b, newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), sys.BatchesAmong(20, batchSize, 20))
 		})
 	}
 }
@@ -463,43 +465,78 @@ func BenchmarkModelGrowth(b *testing.B) {
 	for _, traffic := range []string{"spread", "same"} {
 		b.Run(traffic, func(b *testing.B) {
 			small, large := synth.New(20, 10, 42), synth.New(10_000, 10, 42)
-			smallBatches, largeBatches := small.Batches(20, batchSize), large.Batches(20, batchSize)
+			largeBatches := large.Batches(20, batchSize)
 			if traffic == "same" {
 				largeBatches = large.BatchesAmong(20, batchSize, 20)
 			}
-			ps, pl := newDrift(b, writeIntent(b, small), driftprocessor.AnnotateDrift), newDrift(b, writeIntent(b, large), driftprocessor.AnnotateDrift)
-			ctx := context.Background()
-			for i := range smallBatches {
-				_ = ps.ConsumeTraces(ctx, smallBatches[i])
-				_ = pl.ConsumeTraces(ctx, largeBatches[i])
-			}
-			var tSmall, tLarge time.Duration
-			nSmall, nLarge := 0, 0
-			runtime.GC()
-			b.ResetTimer()
-			for i := 0; nSmall < b.N; i++ {
-				t0 := time.Now()
-				_ = ps.ConsumeTraces(ctx, smallBatches[i%len(smallBatches)])
-				t1 := time.Now()
-				_ = pl.ConsumeTraces(ctx, largeBatches[i%len(largeBatches)])
-				tSmall += t1.Sub(t0)
-				tLarge += time.Since(t1)
-				nSmall += smallBatches[i%len(smallBatches)].SpanCount()
-				nLarge += largeBatches[i%len(largeBatches)].SpanCount()
-			}
-			b.StopTimer()
-			small20, large10k := float64(tSmall.Nanoseconds())/float64(nSmall), float64(tLarge.Nanoseconds())/float64(nLarge)
-			b.ReportMetric(small20, "ns/span@20")
-			b.ReportMetric(large10k, "ns/span@10000")
-			b.ReportMetric(large10k/small20, "growth")
-			b.ReportMetric(0, "ns/op")
+			sideBySide(b,
+				side{"20", newDrift(b, writeIntent(b, small.Intent()), driftprocessor.AnnotateDrift), small.Batches(20, batchSize)},
+				side{"10000", newDrift(b, writeIntent(b, large.Intent()), driftprocessor.AnnotateDrift), largeBatches}, "growth")
 		})
 	}
 }
 
-func writeIntent(tb testing.TB, sys *synth.System) string {
+// BenchmarkRules: the synthetic system judged with no deny rule and with 20 that its conforming
+// traffic never breaks, side by side: what rules cost a conforming call.
+func BenchmarkRules(b *testing.B) {
+	sys := synth.New(200, 10, 42)
+	batches := sys.Batches(20, batchSize)
+	sideBySide(b,
+		side{"0", newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), batches},
+		side{"20", newDrift(b, writeIntent(b, sys.Intent()+twentyRules()), driftprocessor.AnnotateDrift), batches}, "ratio")
+}
+
+// twentyRules are deny rules that the synthetic system's conforming traffic never breaks: calls up
+// the layers.
+func twentyRules() string {
+	var rules strings.Builder
+	rules.WriteString("rules:\n")
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&rules, "  - name: rule-%d\n    deny: {from: {layer: l%d}, to: {layer: l%d}}\n", i, 1+i%3, i%3/2)
+	}
+	return rules.String()
+}
+
+type side struct {
+	name    string
+	c       consumer.Traces
+	batches []ptrace.Traces
+}
+
+// sideBySide feeds two consumers in turn, batch by batch, each timed, so that the machine's noise
+// weighs on both; it reports each one's time per span and the second's over the first's.
+func sideBySide(b *testing.B, first, second side, ratio string) {
+	ctx := context.Background()
+	for i := range first.batches { // warm up
+		_ = first.c.ConsumeTraces(ctx, first.batches[i])
+		_ = second.c.ConsumeTraces(ctx, second.batches[i%len(second.batches)])
+	}
+	var t1, t2 time.Duration
+	n1, n2 := 0, 0
+	runtime.GC()
+	b.ResetTimer()
+	for i := 0; n1 < b.N; i++ {
+		x, y := first.batches[i%len(first.batches)], second.batches[i%len(second.batches)]
+		t0 := time.Now()
+		_ = first.c.ConsumeTraces(ctx, x)
+		tm := time.Now()
+		_ = second.c.ConsumeTraces(ctx, y)
+		t1 += tm.Sub(t0)
+		t2 += time.Since(tm)
+		n1 += x.SpanCount()
+		n2 += y.SpanCount()
+	}
+	b.StopTimer()
+	a, c := float64(t1.Nanoseconds())/float64(n1), float64(t2.Nanoseconds())/float64(n2)
+	b.ReportMetric(a, "ns/span@"+first.name)
+	b.ReportMetric(c, "ns/span@"+second.name)
+	b.ReportMetric(c/a, ratio)
+	b.ReportMetric(0, "ns/op")
+}
+
+func writeIntent(tb testing.TB, text string) string {
 	f := filepath.Join(tb.TempDir(), "intent.yaml")
-	if err := os.WriteFile(f, []byte(sys.Intent()), 0o600); err != nil {
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	return f

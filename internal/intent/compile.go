@@ -158,6 +158,24 @@ type attrMatch struct {
 
 func edgeKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
 
+// describeEdge tells the edge index what a judge needs of known edge i.
+func (c *Compiled) describeEdge(i int, r *edgeRef) {
+	if d := c.edgeDeps[i]; d != nil {
+		r.declared, r.operations = true, d.HasOperations()
+	}
+	from, to := c.nodePeer(c.tracked[i].From), c.nodePeer(c.tracked[i].To)
+	for j := range c.rules {
+		if c.rules[j].Matches(from, to) {
+			r.rule = int32(j + 1)
+			break
+		}
+	}
+}
+
+func (c *Compiled) nodePeer(id NodeID) Peer {
+	return Peer{ID: id, Name: c.nodes[id].Name, Kind: c.nodes[id].Kind}
+}
+
 // LayerOf returns the layer index of node id, -1 when it has none.
 func (c *Compiled) LayerOf(id NodeID) int { return int(c.layerOf[id]) }
 
@@ -250,7 +268,7 @@ func Compile(m *Model) (*Compiled, error) {
 	if err := d.err(); err != nil {
 		return nil, err
 	}
-	c.edges, c.building = newEdgeIndex(len(c.nodes), c.tracked, c.edgeDeps), nil
+	c.edges, c.building = newEdgeIndex(len(c.nodes), c.tracked, c.describeEdge), nil
 	return c, nil
 }
 

@@ -14,6 +14,7 @@ type edgeRef struct {
 	to   NodeID
 	edge int32 // index among the known edges
 	// what a judge needs of the edge, kept here so that a conforming call reads no more memory
+	rule                 int32 // the first deny rule that matches it, plus one; 0 for none
 	declared, operations bool
 }
 
@@ -22,15 +23,20 @@ type Edge struct {
 	Index      int  // among the known edges (Tracked); -1 when the edge is not known
 	Declared   bool // a dependency declares it (else a require rule only names it)
 	Operations bool // its declaration lists operations
+	// Rule is the index (in Rules) of the first deny rule that matches the edge, -1 when none: rules
+	// select nodes by what the model says of them, so for an edge between two nodes the answer is
+	// found once, when the model is compiled.
+	Rule int
 }
 
 // noEdge is the lookup of an edge that is not known.
-var noEdge = Edge{Index: -1}
+var noEdge = Edge{Index: -1, Rule: -1}
 
 // shortRun is the longest run that is scanned rather than searched.
 const shortRun = 16
 
-func newEdgeIndex(nodes int, edges []TrackedEdge, deps []*Dependency) edgeIndex {
+// newEdgeIndex indexes edges; describe fills in what a judge needs of edge i.
+func newEdgeIndex(nodes int, edges []TrackedEdge, describe func(i int, r *edgeRef)) edgeIndex {
 	x := edgeIndex{start: make([]int32, nodes+1), refs: make([]edgeRef, len(edges))}
 	for _, e := range edges {
 		x.start[e.From+1]++
@@ -41,8 +47,8 @@ func newEdgeIndex(nodes int, edges []TrackedEdge, deps []*Dependency) edgeIndex 
 	next := append([]int32(nil), x.start[:nodes]...)
 	for i, e := range edges {
 		r := edgeRef{to: e.To, edge: int32(i)}
-		if deps != nil && deps[i] != nil {
-			r.declared, r.operations = true, deps[i].HasOperations()
+		if describe != nil {
+			describe(i, &r)
 		}
 		x.refs[next[e.From]] = r
 		next[e.From]++
@@ -66,7 +72,7 @@ func (x *edgeIndex) find(from, to NodeID) Edge {
 	}
 	for _, r := range run {
 		if r.to == to {
-			return Edge{Index: int(r.edge), Declared: r.declared, Operations: r.operations}
+			return Edge{Index: int(r.edge), Declared: r.declared, Operations: r.operations, Rule: int(r.rule) - 1}
 		}
 	}
 	return noEdge

@@ -138,20 +138,34 @@ func (v Verdict) Kind() Kind {
 // Judge judges c against m.
 func Judge(m *intent.Compiled, c *Call) Verdict {
 	var v Verdict
+	if c.External {
+		judgeRules(m, c, &v)
+		judgeIngress(m, c, &v)
+		return v
+	}
+	edge := m.Edge(c.Caller.ID, c.Callee.ID) // not known unless both ends are nodes of the model
+	if edge.Index >= 0 {
+		if edge.Rule >= 0 { // the rules were tried on the edge when the model was compiled
+			v.Kinds.Add(ForbiddenDependency)
+			v.Rule = &m.Rules()[edge.Rule]
+		}
+	} else {
+		judgeRules(m, c, &v)
+	}
+	judgeStructure(m, c, &v, edge)
+	return v
+}
+
+// judgeRules finds the first deny rule that matches the call.
+func judgeRules(m *intent.Compiled, c *Call, v *Verdict) {
 	rules := m.Rules()
 	for i := range rules {
 		if rules[i].Matches(c.Caller, c.Callee) {
 			v.Kinds.Add(ForbiddenDependency)
 			v.Rule = &rules[i]
-			break
+			return
 		}
 	}
-	if c.External {
-		judgeIngress(m, c, &v)
-		return v
-	}
-	judgeStructure(m, c, &v)
-	return v
 }
 
 func judgeIngress(m *intent.Compiled, c *Call, v *Verdict) {
@@ -166,7 +180,7 @@ func judgeIngress(m *intent.Compiled, c *Call, v *Verdict) {
 	}
 }
 
-func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
+func judgeStructure(m *intent.Compiled, c *Call, v *Verdict, edge intent.Edge) {
 	from, to := c.Caller.ID, c.Callee.ID
 	if from != intent.NoNode && to != intent.NoNode {
 		if lf, lt := m.LayerOf(from), m.LayerOf(to); lf >= 0 && lt >= 0 && lt < lf {
@@ -180,7 +194,6 @@ func judgeStructure(m *intent.Compiled, c *Call, v *Verdict) {
 	if from == intent.NoNode {
 		return // an unknown caller has no depends_on to break
 	}
-	edge := m.Edge(from, to)
 	v.edge = int32(edge.Index + 1)
 	switch {
 	case !edge.Declared && m.Policy.Undeclared == intent.PolicyDrift && (!unknown || m.Policy.UnknownServices == intent.PolicyDrift):

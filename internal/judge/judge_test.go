@@ -120,3 +120,53 @@ func TestJudgeConformingAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per conforming call", n)
 	}
 }
+
+// TestRulesOnKnownEdgesFoundOnce: on a known edge the judge takes the rule found when the model was
+// compiled; it must be the first rule that matches the call, as trying every rule per call finds,
+// for every pair of nodes: declared edges a rule denies, edges a require rule names, and the rest.
+func TestRulesOnKnownEdgesFoundOnce(t *testing.T) {
+	m, err := intent.LoadBytes("m.yaml", []byte(`version: 1
+layers: [edge, core]
+services:
+  gw: {layer: edge, ingress: true, depends_on: [api, billing]}
+  api: {layer: core, depends_on: [billing, gw]}
+  billing: {layer: core, owner: money}
+rules:
+  - name: no-gw-to-billing
+    deny: {from: gw, to: billing}
+  - name: nothing-up
+    deny: {from: {layer: core}, to: {layer: edge}}
+  - name: only-api-bills
+    deny: {from: "*", to: {owner: money}}
+    except: [{from: api}]
+  - name: billing-calls-gw
+    require: {from: billing, to: gw}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"gw", "api", "billing"}
+	checked := 0
+	for _, from := range names {
+		for _, to := range names {
+			c := &Call{Caller: peer(m, from, intent.KindService), Callee: peer(m, to, intent.KindService)}
+			var want *intent.Rule
+			for i := range m.Rules() {
+				if m.Rules()[i].Matches(c.Caller, c.Callee) {
+					want = &m.Rules()[i]
+					break
+				}
+			}
+			v := Judge(m, c)
+			if v.Rule != want || v.Kinds.Has(ForbiddenDependency) != (want != nil) {
+				t.Errorf("%s -> %s: rule %v, want %v", from, to, v.Rule, want)
+			}
+			if v.Edge() >= 0 {
+				checked++
+			}
+		}
+	}
+	if checked != 5 { // four declared edges and one required
+		t.Fatalf("%d known edges judged", checked)
+	}
+}

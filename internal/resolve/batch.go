@@ -200,9 +200,9 @@ func (b *batch) client(i int) {
 		b.emit(caller, s.callers[s.spans[srv].resource], span, ref.resource)
 		return
 	}
-	var a attrs
-	a.scan(span.Attributes())
 	if srv >= 0 { // a producer and its consumer: the destination is the callee when the model names it
+		var a attrs
+		a.scan(span.Attributes())
 		s.spans[srv].paired = true
 		s.ops = opSource{first: span, second: s.spans[srv].span, both: true}
 		callee := s.callers[s.spans[srv].resource]
@@ -212,12 +212,13 @@ func (b *batch) client(i int) {
 		b.emit(caller, callee, span, ref.resource)
 		return
 	}
-	b.clientAcrossBatches(span, ref.resource, caller, &a)
+	b.clientAcrossBatches(span, ref.resource, caller)
 }
 
 // clientAcrossBatches handles a client span whose server is not in the batch: it may have come in an
-// earlier batch, come later, or never come.
-func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, a *attrs) {
+// earlier batch, come later, or never come. Its attributes are read only when its server has not
+// named the callee already.
+func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer) {
 	k := key(span.TraceID(), span.SpanID())
 	partner, ok := b.r.store.Take(k)
 	paired := ok && partner.State == pairing.SeenServer
@@ -232,6 +233,8 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		emitPaired()
 		return
 	}
+	var a attrs
+	a.scan(span.Attributes())
 	t := a.callee(b.m, span.Attributes())
 	if paired && t.ID == intent.NoNode {
 		emitPaired()
