@@ -69,11 +69,7 @@ func start(tb testing.TB, c component.Component) {
 // syntheticSystem is the realistic case: 200 services, 2,000 declared dependencies.
 func syntheticSystem(tb testing.TB, services int) (intentFile string, batches []ptrace.Traces) {
 	sys := synth.New(services, 10, 42)
-	intentFile = filepath.Join(tb.TempDir(), "intent.yaml")
-	if err := os.WriteFile(intentFile, []byte(sys.Intent()), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return intentFile, asReceived(tb, sys.Batches(20, batchSize))
+	return writeIntent(tb, sys.Intent()), asReceived(tb, sys.Batches(20, batchSize))
 }
 
 // boutiqueBatches cuts the real Online Boutique minute into shuffled batches of batchSize spans.
@@ -118,34 +114,11 @@ func boutiqueBatches(tb testing.TB) []ptrace.Traces {
 	return asReceived(tb, out)
 }
 
-// compare feeds both components the same batches in turn and reports each one's time per span and
-// their ratio. Time is measured per batch, interleaved, so that a noisy neighbour weighs on both.
+// compare feeds both components the same batches in turn (see sideBySide) and reports each one's
+// time per span and how many times the drift processor's spanmetricsconnector's is.
 func compare(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	ctx := context.Background()
-	drift, spm := newDrift(b, intentFile, driftprocessor.AnnotateDrift), newSpanMetrics(b)
-	for _, batch := range batches { // warm up
-		_ = drift.ConsumeTraces(ctx, batch)
-		_ = spm.ConsumeTraces(ctx, batch)
-	}
-	var tDrift, tSpm time.Duration
-	spans := 0
-	runtime.GC() // the set-up's garbage is not the components' cost
-	b.ResetTimer()
-	for i := 0; spans < b.N; i++ {
-		batch := batches[i%len(batches)]
-		t0 := time.Now()
-		_ = drift.ConsumeTraces(ctx, batch)
-		t1 := time.Now()
-		_ = spm.ConsumeTraces(ctx, batch)
-		tDrift += t1.Sub(t0)
-		tSpm += time.Since(t1)
-		spans += batch.SpanCount()
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(tDrift.Nanoseconds())/float64(spans), "drift-ns/span")
-	b.ReportMetric(float64(tSpm.Nanoseconds())/float64(spans), "spanmetrics-ns/span")
-	b.ReportMetric(float64(tSpm)/float64(tDrift), "ratio")
-	b.ReportMetric(0, "ns/op")
+	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches},
+		side{"spanmetrics", newSpanMetrics(b), batches}, "ratio")
 }
 
 // alone measures one component: ns/op and allocs/op are per span.
@@ -516,7 +489,8 @@ type side struct {
 }
 
 // sideBySide feeds two consumers in turn, batch by batch, each timed, so that the machine's noise
-// weighs on both; it reports each one's time per span and the second's over the first's.
+// weighs on both; each goes first half the time, since the one that goes second may find a batch they
+// share in the caches. It reports each one's time per span and the second's over the first's.
 func sideBySide(b *testing.B, first, second side, ratio string) {
 	ctx := context.Background()
 	for i := range first.batches { // warm up
@@ -534,7 +508,7 @@ func sideBySide(b *testing.B, first, second side, ratio string) {
 	}
 	for i := 0; n1 < b.N; i++ {
 		x, y := first.batches[i%len(first.batches)], second.batches[i%len(second.batches)]
-		if i%2 == 0 { // each goes first half the time: the one that goes second may find the caches warmer
+		if i%2 == 0 {
 			t1 += timed(first.c, x)
 			t2 += timed(second.c, y)
 		} else {
