@@ -117,24 +117,31 @@ func boutiqueBatches(tb testing.TB) []ptrace.Traces {
 // compare feeds both components the same batches in turn (see sideBySide) and reports each one's
 // time per span and how many times the drift processor's spanmetricsconnector's is.
 func compare(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches},
-		side{"spanmetrics", newSpanMetrics(b), batches}, "ratio")
+	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), inTurn(batches)},
+		side{"spanmetrics", newSpanMetrics(b), inTurn(batches)}, "ratio")
 }
 
 // alone measures one component: ns/op and allocs/op are per span.
-func alone(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
+func alone(b *testing.B, c consumer.Traces, batches []ptrace.Traces) { measure(b, c, inTurn(batches)) }
+
+// warmUp is how many batches a component gets before the timer starts: more than any set holds, so
+// that maps and caches are at their steady size.
+const warmUp = 64
+
+// measure feeds c the batches batch hands out; ns/op and allocs/op are per span.
+func measure(b *testing.B, c consumer.Traces, batch func(i int) ptrace.Traces) {
 	ctx := context.Background()
-	for _, batch := range batches {
-		_ = c.ConsumeTraces(ctx, batch)
+	for i := 0; i < warmUp; i++ {
+		_ = c.ConsumeTraces(ctx, batch(i))
 	}
 	b.ReportAllocs()
 	runtime.GC() // the set-up's garbage is not the component's cost
 	b.ResetTimer()
 	spans := 0
 	for i := 0; spans < b.N; i++ {
-		batch := batches[i%len(batches)]
-		_ = c.ConsumeTraces(ctx, batch)
-		spans += batch.SpanCount()
+		td := batch(i)
+		_ = c.ConsumeTraces(ctx, td)
+		spans += td.SpanCount()
 	}
 }
 
@@ -176,55 +183,23 @@ func asReceived(tb testing.TB, batches []ptrace.Traces) []ptrace.Traces {
 	return out
 }
 
-// aloneReceived measures one component on batches as received; unmarshalling is outside the timer.
+// aloneReceived measures one component on batches unmarshalled afresh for each use, outside the timer.
 func aloneReceived(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
-	ctx := context.Background()
 	wire := receive(b, batches)
-	for i := range wire {
-		_ = c.ConsumeTraces(ctx, wire.batch(b, i))
-	}
-	b.ReportAllocs()
-	runtime.GC()
-	b.ResetTimer()
-	spans := 0
-	for i := 0; spans < b.N; i++ {
+	measure(b, c, func(i int) ptrace.Traces {
 		b.StopTimer()
-		td := wire.batch(b, i)
-		b.StartTimer()
-		_ = c.ConsumeTraces(ctx, td)
-		spans += td.SpanCount()
-	}
+		defer b.StartTimer()
+		return wire.batch(b, i)
+	})
 }
 
-// compareReceived is compare on batches as received: each component gets its own fresh copy.
+// compareReceived is compare on batches unmarshalled afresh for each use (outside the timer): each
+// component gets its own copy, just written.
 func compareReceived(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	ctx := context.Background()
-	drift, spm := newDrift(b, intentFile, driftprocessor.AnnotateDrift), newSpanMetrics(b)
 	wire := receive(b, batches)
-	for i := range wire {
-		_ = drift.ConsumeTraces(ctx, wire.batch(b, i))
-		_ = spm.ConsumeTraces(ctx, wire.batch(b, i))
-	}
-	var tDrift, tSpm time.Duration
-	spans := 0
-	runtime.GC()
-	b.ResetTimer()
-	for i := 0; spans < b.N; i++ {
-		td := wire.batch(b, i)
-		t0 := time.Now()
-		_ = drift.ConsumeTraces(ctx, td)
-		tDrift += time.Since(t0)
-		td = wire.batch(b, i)
-		t1 := time.Now()
-		_ = spm.ConsumeTraces(ctx, td)
-		tSpm += time.Since(t1)
-		spans += td.SpanCount()
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(tDrift.Nanoseconds())/float64(spans), "drift-ns/span")
-	b.ReportMetric(float64(tSpm.Nanoseconds())/float64(spans), "spanmetrics-ns/span")
-	b.ReportMetric(float64(tSpm)/float64(tDrift), "ratio")
-	b.ReportMetric(0, "ns/op")
+	fresh := func(i int) ptrace.Traces { return wire.batch(b, i) }
+	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), fresh},
+		side{"spanmetrics", newSpanMetrics(b), fresh}, "ratio")
 }
 
 func BenchmarkReceivedCompareSynthetic(b *testing.B) {
@@ -310,7 +285,7 @@ func BenchmarkSpanMetricsBoutique(b *testing.B) {
 type walker struct{ sink byte }
 
 func (w *walker) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	forEachSpan(td, func(s ptrace.Span) {
+	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 		w.sink ^= byte(s.Kind()) ^ s.TraceID()[0] ^ s.SpanID()[0] ^ s.ParentSpanID()[0]
 		for k := range s.Attributes().All() {
 			if k != "" {
@@ -352,7 +327,7 @@ func TestBatchesConform(t *testing.T) {
 				if err := p.ConsumeTraces(context.Background(), batch); err != nil {
 					t.Fatal(err)
 				}
-				forEachSpan(batch, func(s ptrace.Span) {
+				capture.EachSpan(batch, func(_ pcommon.Resource, s ptrace.Span) {
 					if v, ok := s.Attributes().Get("drift.status"); ok {
 						judged++
 						if v.Str() != "conforming" {
@@ -373,18 +348,6 @@ func clone(td ptrace.Traces) ptrace.Traces {
 	out := ptrace.NewTraces()
 	td.CopyTo(out)
 	return out
-}
-
-func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
-			spans := rss.At(i).ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				fn(spans.At(k))
-			}
-		}
-	}
 }
 
 func newConnector(tb testing.TB, mode, intentFile string) consumer.Traces {
@@ -455,8 +418,8 @@ func BenchmarkModelGrowth(b *testing.B) {
 				largeBatches = asReceived(b, large.BatchesAmong(20, batchSize, 20))
 			}
 			sideBySide(b,
-				side{"20", newDrift(b, writeIntent(b, small.Intent()), driftprocessor.AnnotateDrift), asReceived(b, small.Batches(20, batchSize))},
-				side{"10000", newDrift(b, writeIntent(b, large.Intent()), driftprocessor.AnnotateDrift), largeBatches}, "growth")
+				side{"20", newDrift(b, writeIntent(b, small.Intent()), driftprocessor.AnnotateDrift), inTurn(asReceived(b, small.Batches(20, batchSize)))},
+				side{"10000", newDrift(b, writeIntent(b, large.Intent()), driftprocessor.AnnotateDrift), inTurn(largeBatches)}, "growth")
 		})
 	}
 }
@@ -467,8 +430,8 @@ func BenchmarkRules(b *testing.B) {
 	sys := synth.New(200, 10, 42)
 	batches := sys.Batches(20, batchSize)
 	sideBySide(b, // the same traffic for each, in memory of its own
-		side{"0", newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), asReceived(b, batches)},
-		side{"20", newDrift(b, writeIntent(b, sys.Intent()+twentyRules()), driftprocessor.AnnotateDrift), asReceived(b, batches)}, "ratio")
+		side{"0", newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), inTurn(asReceived(b, batches))},
+		side{"20", newDrift(b, writeIntent(b, sys.Intent()+twentyRules()), driftprocessor.AnnotateDrift), inTurn(asReceived(b, batches))}, "ratio")
 }
 
 // twentyRules are deny rules that the synthetic system's conforming traffic never breaks: calls up
@@ -483,9 +446,14 @@ func twentyRules() string {
 }
 
 type side struct {
-	name    string
-	c       consumer.Traces
-	batches []ptrace.Traces
+	name  string
+	c     consumer.Traces
+	batch func(i int) ptrace.Traces // the i-th batch it gets
+}
+
+// inTurn hands out batches in turn.
+func inTurn(batches []ptrace.Traces) func(int) ptrace.Traces {
+	return func(i int) ptrace.Traces { return batches[i%len(batches)] }
 }
 
 // sideBySide feeds two consumers in turn, batch by batch, each timed, so that the machine's noise
@@ -493,21 +461,21 @@ type side struct {
 // share in the caches. It reports each one's time per span and the second's over the first's.
 func sideBySide(b *testing.B, first, second side, ratio string) {
 	ctx := context.Background()
-	for i := range first.batches { // warm up
-		_ = first.c.ConsumeTraces(ctx, first.batches[i])
-		_ = second.c.ConsumeTraces(ctx, second.batches[i%len(second.batches)])
+	for i := 0; i < warmUp; i++ {
+		_ = first.c.ConsumeTraces(ctx, first.batch(i))
+		_ = second.c.ConsumeTraces(ctx, second.batch(i))
 	}
 	var t1, t2 time.Duration
 	n1, n2 := 0, 0
-	runtime.GC()
-	b.ResetTimer()
 	timed := func(c consumer.Traces, td ptrace.Traces) time.Duration {
 		t0 := time.Now()
 		_ = c.ConsumeTraces(ctx, td)
 		return time.Since(t0)
 	}
+	runtime.GC()
+	b.ResetTimer()
 	for i := 0; n1 < b.N; i++ {
-		x, y := first.batches[i%len(first.batches)], second.batches[i%len(second.batches)]
+		x, y := first.batch(i), second.batch(i)
 		if i%2 == 0 {
 			t1 += timed(first.c, x)
 			t2 += timed(second.c, y)

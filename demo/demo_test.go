@@ -14,9 +14,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/demo/shop"
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
 	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
 )
@@ -85,30 +87,24 @@ type edges struct {
 func (e *edges) batch(td ptrace.Traces) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
-			spans := rss.At(i).ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				a := spans.At(k).Attributes()
-				status, ok := a.Get("drift.status")
-				if !ok {
-					continue
-				}
-				caller, _ := a.Get("drift.caller")
-				callee, _ := a.Get("drift.callee")
-				edge := caller.Str() + " -> " + callee.Str()
-				verdict := status.Str()
-				if kind, ok := a.Get("drift.kind"); ok {
-					verdict = kind.Str()
-				}
-				if e.seen[edge] == nil {
-					e.seen[edge] = map[string]bool{}
-				}
-				e.seen[edge][verdict] = true
-			}
+	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		a := s.Attributes()
+		status, ok := a.Get("drift.status")
+		if !ok {
+			return
 		}
-	}
+		caller, _ := a.Get("drift.caller")
+		callee, _ := a.Get("drift.callee")
+		edge := caller.Str() + " -> " + callee.Str()
+		verdict := status.Str()
+		if kind, ok := a.Get("drift.kind"); ok {
+			verdict = kind.Str()
+		}
+		if e.seen[edge] == nil {
+			e.seen[edge] = map[string]bool{}
+		}
+		e.seen[edge][verdict] = true
+	})
 }
 
 func (e *edges) has(edge, verdict string) bool {

@@ -19,9 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/demo/shop"
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
 )
 
@@ -108,16 +110,7 @@ func newWatcher(out io.Writer) *watcher { return &watcher{out: out, seen: map[st
 func (w *watcher) batch(td ptrace.Traces) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				w.span(spans.At(k))
-			}
-		}
-	}
+	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { w.span(s) })
 }
 
 func (w *watcher) span(s ptrace.Span) {

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/driftprocessor/driftprocessor/driftprocessor"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
@@ -27,8 +28,8 @@ type Config struct {
 	IntentFile string `mapstructure:"intent_file"`
 	// ReloadInterval is how often the intent file is re-read in judge mode; 0 disables reloading.
 	ReloadInterval time.Duration `mapstructure:"reload_interval"`
-	// Pairing bounds the store of spans waiting for their partner, in judge mode.
-	Pairing PairingConfig `mapstructure:"pairing"`
+	// Pairing bounds the store of spans waiting for their partner, in judge mode, as in the processor.
+	Pairing driftprocessor.PairingConfig `mapstructure:"pairing"`
 	// FlushInterval is how often the metrics are sent on.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// Expiration drops series not updated for this long.
@@ -39,16 +40,6 @@ type Config struct {
 	Dimensions []string `mapstructure:"dimensions"`
 	// Histogram sets the buckets of drift.call.duration.
 	Histogram HistogramConfig `mapstructure:"histogram"`
-
-	// prevent unkeyed literal initialization
-	_ struct{}
-}
-
-// PairingConfig bounds the pairing store, as in the processor.
-type PairingConfig struct {
-	TTL         time.Duration `mapstructure:"ttl"`
-	MaxPending  int           `mapstructure:"max_pending"`
-	WholeTraces bool          `mapstructure:"whole_traces"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 
 	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/driftprocessor"
 )
 
 // NewFactory returns the factory of the drift connector.
@@ -27,7 +28,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		Mode:           ModeJudge,
 		ReloadInterval: 30 * time.Second,
-		Pairing:        PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+		Pairing:        driftprocessor.NewFactory().CreateDefaultConfig().(*driftprocessor.Config).Pairing, // the processor's defaults
 		FlushInterval:  15 * time.Second,
 		Expiration:     5 * time.Minute,
 		MaxSeries:      10_000,

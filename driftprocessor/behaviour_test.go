@@ -175,7 +175,7 @@ func judgeMinute(t *testing.T, intentText string, td ptrace.Traces) (drift map[s
 	h.expireAll()
 	drift = map[string]int{}
 	for _, out := range h.sink.AllTraces() {
-		eachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
+		capture.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
 			a := s.Attributes()
 			if k, ok := a.Get("drift.kind"); ok {
 				caller, _ := a.Get("drift.caller")

@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 )
 
 // sp describes one span of a test batch. Ids are small numbers made into real ids.
@@ -163,7 +165,7 @@ func (h *harness) span(id byte) ptrace.Span {
 	var found ptrace.Span
 	ok := false
 	for _, td := range h.sink.AllTraces() {
-		eachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			if s.SpanID() == spanID(id) {
 				found, ok = s, true
 			}
@@ -179,18 +181,6 @@ func (h *harness) attr(id byte, key string) string {
 		return ""
 	}
 	return v.Str()
-}
-
-func eachSpan(td ptrace.Traces, fn func(pcommon.Resource, ptrace.Span)) {
-	for i := 0; i < td.ResourceSpans().Len(); i++ {
-		rs := td.ResourceSpans().At(i)
-		for j := 0; j < rs.ScopeSpans().Len(); j++ {
-			spans := rs.ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				fn(rs.Resource(), spans.At(k))
-			}
-		}
-	}
 }
 
 // sum returns the sum of an int counter's points whose attributes include want.

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 )
 
 const shopIntent = "../testdata/intent/shop.yaml"
@@ -310,7 +312,7 @@ func TestNothingElseChanges(t *testing.T) {
 	got := h.sink.AllTraces()[0]
 	require.Equal(t, want.SpanCount(), got.SpanCount())
 	stamped := 0
-	eachSpan(got, func(_ pcommon.Resource, s ptrace.Span) {
+	capture.EachSpan(got, func(_ pcommon.Resource, s ptrace.Span) {
 		before := s.Attributes().Len()
 		s.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return strings.HasPrefix(k, "drift.") })
 		if s.Attributes().Len() != before {

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/capture"
 )
 
 // bytesReader hands out the bytes of a fuzz input, then zeros.
@@ -94,14 +96,14 @@ func pick(r *bytesReader, from []string) string { return from[int(r.next())%len(
 func withoutStamps(td ptrace.Traces) ptrace.Traces {
 	out := ptrace.NewTraces()
 	td.CopyTo(out)
-	eachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
+	capture.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
 		s.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return slices.Contains(stamped, k) })
 	})
 	return out
 }
 
 func spansOf(td ptrace.Traces) (spans []ptrace.Span) {
-	eachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { spans = append(spans, s) })
+	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { spans = append(spans, s) })
 	return spans
 }
 

@@ -33,7 +33,7 @@ func shuffledBatches(td ptrace.Traces, size int, seed uint64) []ptrace.Traces {
 		span ptrace.Span
 	}
 	var all []ref
-	eachSpan(td, func(r pcommon.Resource, s ptrace.Span) { all = append(all, ref{r, s}) })
+	capture.EachSpan(td, func(r pcommon.Resource, s ptrace.Span) { all = append(all, ref{r, s}) })
 	rand.New(rand.NewPCG(seed, seed)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	var out []ptrace.Traces
 	for len(all) > 0 {
@@ -65,7 +65,7 @@ func judgeBoutique(t *testing.T, intentYAML string) (*harness, map[string]int) {
 	drifts := map[string]int{}
 	spans := 0
 	for _, td := range h.sink.AllTraces() {
-		eachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			spans++
 			if v, ok := s.Attributes().Get("drift.status"); ok && v.Str() == "drift" {
 				a := s.Attributes()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -51,4 +52,19 @@ func readGzipJSON(path string) (ptrace.Traces, error) {
 		return ptrace.Traces{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(data)
+}
+
+// EachSpan calls fn with every span of td and its resource, in order.
+func EachSpan(td ptrace.Traces, fn func(pcommon.Resource, ptrace.Span)) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				fn(rs.Resource(), spans.At(k))
+			}
+		}
+	}
 }

@@ -41,14 +41,7 @@ func (b *Baseline) Match(caller, callee, kind string, now time.Time) int {
 }
 
 // LoadBaseline reads a baseline file; errors name the file, the line and the key.
-func LoadBaseline(path string) (*Baseline, []byte, error) {
-	data, err := ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := ParseBaseline(path, data)
-	return b, data, err
-}
+func LoadBaseline(path string) (*Baseline, []byte, error) { return readAndParse(path, ParseBaseline) }
 
 // ParseBaseline reads a baseline from data.
 func ParseBaseline(file string, data []byte) (*Baseline, error) {

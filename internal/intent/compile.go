@@ -163,7 +163,7 @@ func (c *Compiled) describeEdge(i int, r *edgeRef) {
 	if d := c.edgeDeps[i]; d != nil {
 		r.declared, r.operations = true, d.HasOperations()
 	}
-	from, to := c.nodePeer(c.tracked[i].From), c.nodePeer(c.tracked[i].To)
+	from, to := c.Peer(c.tracked[i].From), c.Peer(c.tracked[i].To)
 	for j := range c.rules {
 		if c.rules[j].Matches(from, to) {
 			r.rule = int32(j + 1)
@@ -172,7 +172,8 @@ func (c *Compiled) describeEdge(i int, r *edgeRef) {
 	}
 }
 
-func (c *Compiled) nodePeer(id NodeID) Peer {
+// Peer returns node id as one end of a call.
+func (c *Compiled) Peer(id NodeID) Peer {
 	return Peer{ID: id, Name: c.nodes[id].Name, Kind: c.nodes[id].Kind}
 }
 

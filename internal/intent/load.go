@@ -14,13 +14,17 @@ const MaxFileSize = 16 << 20
 
 // Load reads, parses, checks and compiles the intent file at path. It also returns the bytes read,
 // so that a reload can tell whether anything changed.
-func Load(path string) (*Compiled, []byte, error) {
+func Load(path string) (*Compiled, []byte, error) { return readAndParse(path, LoadBytes) }
+
+// readAndParse reads the file at path and parses it, returning the bytes read as well.
+func readAndParse[T any](path string, parse func(file string, data []byte) (T, error)) (T, []byte, error) {
 	data, err := ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		var none T
+		return none, nil, err
 	}
-	c, err := LoadBytes(path, data)
-	return c, data, err
+	v, err := parse(path, data)
+	return v, data, err
 }
 
 // LoadBytes parses and compiles an intent model read from file.

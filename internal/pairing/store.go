@@ -76,11 +76,13 @@ type Store struct {
 	shards [numShards]shard
 	period int64 // nanoseconds
 
-	expiring  sync.Mutex
-	lastWalk  int64   // the period last walked by Expire
-	scratch   []Entry // expired entries of one shard, handed out after its lock is released
-	sampleMax int     // entries looked at to choose one to evict
+	expiring sync.Mutex
+	lastWalk int64   // the period last walked by Expire
+	scratch  []Entry // expired entries of one shard, handed out after its lock is released
 }
+
+// evictionSample is how many entries a full shard looks at to choose one to evict.
+const evictionSample = 8
 
 const numShards = 16
 
@@ -93,7 +95,7 @@ type shard struct {
 // New returns a store holding at most maxEntries entries (each shard its share; at least one per
 // shard) for at least ttl each.
 func New(ttl time.Duration, maxEntries int) *Store {
-	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64, sampleMax: 8}
+	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64}
 	for i := range s.shards {
 		s.shards[i] = shard{max: max(1, maxEntries/numShards), entries: map[Key]slot{}}
 	}
@@ -156,7 +158,7 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 	var out slot
 	var dropped bool
 	if _, exists := sh.entries[k]; !exists && len(sh.entries) >= sh.max {
-		out, dropped = sh.evictOld(p, s.sampleMax)
+		out, dropped = sh.evictOld(p)
 	}
 	sh.entries[k] = sl
 	sh.mu.Unlock()
@@ -167,7 +169,7 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 
 // evictOld removes the oldest of a few entries (the map hands them out from a random place): the
 // entries of one period are of one age, so this finds one of the oldest whenever they are many.
-func (sh *shard) evictOld(now int64, sample int) (slot, bool) {
+func (sh *shard) evictOld(now int64) (slot, bool) {
 	var oldest Key
 	var found slot
 	best, n := -1, 0
@@ -175,7 +177,7 @@ func (sh *shard) evictOld(now int64, sample int) (slot, bool) {
 		if a := age(now, sl); a > best {
 			oldest, found, best = k, sl, a
 		}
-		if n++; n == sample {
+		if n++; n == evictionSample {
 			break
 		}
 	}

@@ -207,18 +207,18 @@ func (b *batch) client(i int) {
 		s.ops = opSource{first: span, second: s.spans[srv].span, both: true}
 		callee := s.callers[s.spans[srv].resource]
 		if t := a.callee(b.m, span.Attributes()); t.ID != intent.NoNode {
-			callee = nodePeer(b.m, t.ID)
+			callee = b.m.Peer(t.ID)
 		}
 		b.emit(caller, callee, span, ref.resource)
 		return
 	}
-	b.clientAcrossBatches(span, ref.resource, caller)
+	b.clientAcrossBatches(span, ref.resource, caller, producer)
 }
 
 // clientAcrossBatches handles a client span whose server is not in the batch: it may have come in an
 // earlier batch, come later, or never come. Its attributes are read only when its server has not
 // named the callee already.
-func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer) {
+func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, producer bool) {
 	k := key(span.TraceID(), span.SpanID())
 	partner, ok := b.r.store.Take(k)
 	paired := ok && partner.State == pairing.SeenServer
@@ -228,7 +228,6 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 	}
 	// The paired server names the callee first; but a producer's destination, when the model names
 	// it, is the callee whatever consumes from it.
-	producer := span.Kind() == ptrace.SpanKindProducer
 	if paired && !producer {
 		emitPaired()
 		return
@@ -242,7 +241,7 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 	}
 	if t.ID != intent.NoNode {
 		b.s.ops = opSource{first: span}
-		callee := nodePeer(b.m, t.ID)
+		callee := b.m.Peer(t.ID)
 		b.emit(caller, callee, span, res)
 		if !paired && mayHaveServer(span, callee.Kind) {
 			b.r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, b.now, b.expired)
@@ -344,14 +343,9 @@ func sameService(a, b intent.Peer) bool {
 // peerOf names a peer by the model when it can; kind is used for a peer outside the model.
 func peerOf(m *intent.Compiled, name string, kind intent.Kind) intent.Peer {
 	if id := m.Lookup(name); id != intent.NoNode {
-		return nodePeer(m, id)
+		return m.Peer(id)
 	}
 	return intent.Peer{ID: intent.NoNode, Name: name, Kind: kind}
-}
-
-func nodePeer(m *intent.Compiled, id intent.NodeID) intent.Peer {
-	n := m.Node(id)
-	return intent.Peer{ID: id, Name: n.Name, Kind: n.Kind}
 }
 
 // keepOp prepares an operation for the store.

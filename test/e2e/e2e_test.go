@@ -37,22 +37,14 @@ func newReceiver(t *testing.T) (*received, *otlpsink.Sink) {
 func (r *received) add(td ptrace.Traces) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				r.spans[s.SpanID()] = s
-				a := s.Attributes()
-				if v, ok := a.Get("drift.status"); ok && v.Str() == "drift" {
-					get := func(k string) string { v, _ := a.Get(k); return v.Str() }
-					r.drifts[get("drift.caller")+" -> "+get("drift.callee")+" "+get("drift.kind")+" "+get("drift.rule")]++
-				}
-			}
+	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		r.spans[s.SpanID()] = s
+		a := s.Attributes()
+		if v, ok := a.Get("drift.status"); ok && v.Str() == "drift" {
+			get := func(k string) string { v, _ := a.Get(k); return v.Str() }
+			r.drifts[get("drift.caller")+" -> "+get("drift.callee")+" "+get("drift.kind")+" "+get("drift.rule")]++
 		}
-	}
+	})
 }
 
 func (r *received) count() int {

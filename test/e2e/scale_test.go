@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/capture"
@@ -25,21 +26,14 @@ func route(td ptrace.Traces, key func(service string, span ptrace.Span) string) 
 	for i := range out {
 		out[i] = ptrace.NewTraces()
 	}
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		service, _ := rs.Resource().Attributes().Get("service.name")
-		for j := 0; j < rs.ScopeSpans().Len(); j++ {
-			spans := rs.ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				h := fnv.New32a()
-				h.Write([]byte(key(service.Str(), spans.At(k))))
-				dst := out[h.Sum32()%tierSize].ResourceSpans().AppendEmpty()
-				rs.Resource().CopyTo(dst.Resource())
-				spans.At(k).CopyTo(dst.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
-			}
-		}
-	}
+	capture.EachSpan(td, func(res pcommon.Resource, span ptrace.Span) {
+		service, _ := res.Attributes().Get("service.name")
+		h := fnv.New32a()
+		h.Write([]byte(key(service.Str(), span)))
+		dst := out[h.Sum32()%tierSize].ResourceSpans().AppendEmpty()
+		res.CopyTo(dst.Resource())
+		span.CopyTo(dst.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
+	})
 	return out
 }
 
