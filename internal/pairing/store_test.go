@@ -78,9 +78,11 @@ func TestEntryWaitsAtLeastTTL(t *testing.T) {
 		}
 	}
 	now := t0.Add(123 * time.Millisecond)
+	rnd := rand.New(rand.NewPCG(5, 6))
+	// arrivals during the first two TTLs, at any time in a period; then time enough for the last to go
 	for i := 0; now.Before(t0.Add(4 * ttl)); now = now.Add(tick) {
-		if i < 40 && rand.IntN(5) == 0 { // arrivals over the first 20 s or so, at any time in a period
-			name, at := string(rune('A'+i)), now.Add(time.Duration(rand.IntN(100))*time.Millisecond)
+		if i < 40 && now.Before(t0.Add(2*ttl)) && rnd.IntN(5) == 0 {
+			name, at := string(rune('A'+i)), now.Add(time.Duration(rnd.IntN(100))*time.Millisecond)
 			s.Put(key(i), Entry{Service: name}, at, nil)
 			put[name] = at
 			if i == 3 {
