@@ -80,8 +80,10 @@ func TestEntryWaitsAtLeastTTL(t *testing.T) {
 	now := t0.Add(123 * time.Millisecond)
 	rnd := rand.New(rand.NewPCG(5, 6))
 	// arrivals during the first two TTLs, at any time in a period; then time enough for the last to go
+	arrived, expiredCount := 0, 0
 	for i := 0; now.Before(t0.Add(4 * ttl)); now = now.Add(tick) {
 		if i < 40 && now.Before(t0.Add(2*ttl)) && rnd.IntN(5) == 0 {
+			arrived++
 			name, at := string(rune('A'+i)), now.Add(time.Duration(rnd.IntN(100))*time.Millisecond)
 			s.Put(key(i), Entry{Service: name}, at, nil)
 			put[name] = at
@@ -91,10 +93,13 @@ func TestEntryWaitsAtLeastTTL(t *testing.T) {
 			}
 			i++
 		}
-		s.Expire(now, expired(now))
+		s.Expire(now, func(e Entry) { expiredCount++; expired(now)(e) })
 	}
 	if len(put) != 0 || s.Len() != 0 {
 		t.Fatalf("never expired: %v; %d left", put, s.Len())
+	}
+	if arrived < 20 || expiredCount != arrived-1 { // one was taken
+		t.Fatalf("%d arrived, %d expired", arrived, expiredCount)
 	}
 }
 
