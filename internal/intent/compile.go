@@ -58,9 +58,9 @@ type Compiled struct {
 	LayersLine int
 
 	nodes     []Node
-	layerOf   []int32             // by node: Node.Layer, packed, for the judge
-	names     map[string]NodeID   // names and port-less aliases
-	addrs     map[hostPort]NodeID // aliases with a port
+	layerOf   []int32         // by node: Node.Layer, packed, for the judge
+	hosts     map[string]host // names and aliases, a port's aliases under their host: one lookup per address
+	ports     []portAlias     // aliases with a port, host by host (host.ports)
 	resources resourceIndex
 	rules     []Rule
 	tracked   []TrackedEdge    // the known edges: declared and required, whose absence is noticed
@@ -140,15 +140,24 @@ func (c *Compiled) Expectation(from, to NodeID) (e Expect, ok bool) {
 	return e, !e.IsZero()
 }
 
-type hostPort struct {
-	host string
+// host is what a name, or the host part of an alias with a port, stands for.
+type host struct {
+	id    NodeID    // the node the name alone stands for; NoNode when only host:port aliases use it
+	ports portRange // its aliases with a port, in Compiled.ports
+}
+
+type portRange struct{ first, n int32 }
+
+type portAlias struct {
 	port int64
+	id   NodeID
 }
 
 type resource struct {
 	id      NodeID
 	order   int // position among the resources, for "the first in file order"
 	matches []attrMatch
+	filed   int // the matcher the resource index files it under, which need not be tried again; -1: none
 }
 
 type attrMatch struct {
@@ -188,20 +197,24 @@ func (c *Compiled) NumNodes() int { return len(c.nodes) }
 
 // Lookup finds a node by name or alias.
 func (c *Compiled) Lookup(name string) NodeID {
-	if id, ok := c.names[name]; ok {
-		return id
+	if h, ok := c.hosts[name]; ok {
+		return h.id
 	}
 	return NoNode
 }
 
 // LookupAddr finds a node by an address: an alias "host:port" first, then the host alone.
-func (c *Compiled) LookupAddr(host string, port int64) NodeID {
-	if port > 0 && len(c.addrs) > 0 {
-		if id, ok := c.addrs[hostPort{host, port}]; ok {
+func (c *Compiled) LookupAddr(name string, port int64) NodeID {
+	h, ok := c.hosts[name]
+	if !ok {
+		return NoNode
+	}
+	if port > 0 {
+		if id := findPort(c.ports[h.ports.first:h.ports.first+h.ports.n], port); id != NoNode {
 			return id
 		}
 	}
-	return c.Lookup(host)
+	return h.id
 }
 
 // Dependency returns the declared edge from -> to, or nil.
@@ -227,7 +240,7 @@ func MatchResource[A Attributes](c *Compiled, attrs A) NodeID {
 
 func matchesAll[A Attributes](r *resource, attrs A) bool {
 	for i := range r.matches {
-		if !matchAny(&r.matches[i], attrs) {
+		if i != r.filed && !matchAny(&r.matches[i], attrs) {
 			return false
 		}
 	}
@@ -254,8 +267,7 @@ func Compile(m *Model) (*Compiled, error) {
 		Layers:     m.Layers,
 		NodeLine:   m.NodeLine,
 		LayersLine: m.LayersLine,
-		names:      make(map[string]NodeID, len(m.Nodes)),
-		addrs:      map[hostPort]NodeID{},
+		hosts:      make(map[string]host, len(m.Nodes)),
 		building:   map[uint64]int32{},
 	}
 	layerIdx := compileLayers(d, m.Layers, m.LayersLine)
@@ -297,7 +309,7 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 		if s.Name == External {
 			d.errorf(s.Line, nodePath(s), "%q is reserved for callers outside the traced system", External)
 		}
-		if _, dup := c.names[s.Name]; dup {
+		if _, dup := c.hosts[s.Name]; dup {
 			d.errorf(s.Line, nodePath(s), "duplicate name %q: services and resources share one namespace", s.Name)
 			continue
 		}
@@ -312,7 +324,7 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 				layer = -1
 			}
 		}
-		c.names[s.Name] = NodeID(len(c.nodes))
+		c.hosts[s.Name] = host{id: NodeID(len(c.nodes))}
 		c.outgoing = append(c.outgoing, deref(s.Expect))
 		c.incoming = append(c.incoming, deref(s.ExpectIncoming))
 		c.expects = c.expects || s.Expect != nil || s.ExpectIncoming != nil
@@ -325,27 +337,49 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 }
 
 func compileAliases(d *decoder, c *Compiled, specs []NodeSpec) {
+	byHost := map[string][]portAlias{} // aliases with a port, gathered to be laid out host by host
+	var order []string
 	for i := range specs {
 		s := &specs[i]
-		id := c.names[s.Name]
+		id := c.Lookup(s.Name)
 		for _, a := range s.Aliases {
-			host, port := splitHostPort(a)
+			name, port := splitHostPort(a)
 			if port > 0 {
-				key := hostPort{host, port}
-				if other, dup := c.addrs[key]; dup {
+				if other := findPort(byHost[name], port); other != NoNode {
 					d.errorf(s.AliasLine, nodePath(s)+".aliases", "alias %q is already used by %s", a, c.nodes[other].Name)
 					continue
 				}
-				c.addrs[key] = id
+				if byHost[name] == nil {
+					order = append(order, name)
+				}
+				byHost[name] = append(byHost[name], portAlias{port: port, id: id})
 				continue
 			}
-			if other, dup := c.names[a]; dup && other != id {
+			if other := c.Lookup(a); other != NoNode && other != id {
 				d.errorf(s.AliasLine, nodePath(s)+".aliases", "alias %q is already a name or alias of %s", a, c.nodes[other].Name)
 				continue
 			}
-			c.names[a] = id
+			c.hosts[a] = host{id: id}
 		}
 	}
+	for _, name := range order {
+		h, ok := c.hosts[name]
+		if !ok {
+			h.id = NoNode
+		}
+		h.ports = portRange{first: int32(len(c.ports)), n: int32(len(byHost[name]))}
+		c.ports = append(c.ports, byHost[name]...)
+		c.hosts[name] = h
+	}
+}
+
+func findPort(aliases []portAlias, port int64) NodeID {
+	for _, a := range aliases {
+		if a.port == port {
+			return a.id
+		}
+	}
+	return NoNode
 }
 
 // splitHostPort splits "host:port"; port is 0 when there is none (IPv6 literals in brackets work too).
@@ -371,10 +405,10 @@ func deref(e *Expect) Expect {
 func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 	for i := range specs {
 		s := &specs[i]
-		from := c.names[s.Name]
+		from := c.Lookup(s.Name)
 		for _, dep := range s.DependsOn {
-			to, ok := c.names[dep.To]
-			if !ok {
+			to := c.Lookup(dep.To)
+			if to == NoNode {
 				d.errorf(dep.Line, dep.Path, "depends on %q, which is neither a service nor a resource of this model", dep.To)
 				continue
 			}
@@ -404,7 +438,7 @@ func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
 		if len(s.Match) == 0 {
 			continue
 		}
-		r := resource{id: c.names[s.Name], order: len(rs)}
+		r := resource{id: c.Lookup(s.Name), order: len(rs)}
 		for _, ms := range s.Match {
 			g, err := compileGlob(ms.Glob)
 			if err != nil {

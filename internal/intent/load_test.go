@@ -68,6 +68,8 @@ func TestLoadErrors(t *testing.T) {
 		{"service and resource share a name", "version: 1\nservices:\n  db: {}\nresources:\n  db: {kind: database}\n", "f.yaml:5: resources.db: duplicate name"},
 		{"duplicate rule name", "version: 1\nservices: {a: {}, b: {}}\nrules:\n  - name: r\n    deny: {from: a, to: b}\n  - name: r\n    deny: {from: b, to: a}\n", "f.yaml:6: rules[1].name: duplicate rule name"},
 		{"duplicate alias", "version: 1\nservices:\n  a: {aliases: [x]}\n  b:\n    aliases: [x]\n", "f.yaml:5: services.b.aliases: alias \"x\" is already"},
+		{"duplicate alias with a port", "version: 1\nservices:\n  a: {aliases: [\"x:80\"]}\n  b:\n    aliases: [\"x:80\"]\n", "f.yaml:5: services.b.aliases: alias \"x:80\" is already used by a"},
+		{"alias names another service", "version: 1\nservices:\n  a: {}\n  b:\n    aliases: [a]\n", "f.yaml:5: services.b.aliases: alias \"a\" is already a name or alias of a"},
 		{"undefined dependency", "version: 1\nservices:\n  a:\n    depends_on:\n      - b\n", "f.yaml:5: services.a.depends_on[0]: depends on \"b\""},
 		{"undefined dependency, long form", "version: 1\nservices:\n  a:\n    depends_on:\n      - {to: b}\n", "f.yaml:5: services.a.depends_on[0]: depends on \"b\""},
 		{"unknown layer", "version: 1\nlayers: [edge, core]\nservices:\n  a:\n    layer: cor\n", "f.yaml:5: services.a.layer: unknown layer \"cor\""},
@@ -99,6 +101,37 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("error %T is not an *intent.Error", err)
 			}
 		})
+	}
+}
+
+// TestAddresses: a host's aliases with a port may name different nodes, the host alone names the node
+// whose name or alias it is, and a host known only with ports names nothing by itself.
+func TestAddresses(t *testing.T) {
+	c, err := LoadBytes("a.yaml", []byte(`version: 1
+services:
+  web: {aliases: ["edge:443", web.internal]}
+  admin: {aliases: ["edge:9090", "web:9090"]}
+  api: {}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, admin := c.Lookup("web"), c.Lookup("admin")
+	for _, tc := range []struct {
+		host string
+		port int64
+		want NodeID
+	}{
+		{"edge", 443, web}, {"edge", 9090, admin}, {"edge", 80, NoNode}, {"edge", 0, NoNode},
+		{"web", 9090, admin}, {"web", 80, web}, {"web", 0, web}, {"web.internal", 9090, web},
+		{"api", 8080, c.Lookup("api")}, {"nowhere", 443, NoNode},
+	} {
+		if got := c.LookupAddr(tc.host, tc.port); got != tc.want {
+			t.Errorf("LookupAddr(%s, %d) = %v, want %v", tc.host, tc.port, got, tc.want)
+		}
+	}
+	if c.Lookup("edge") != NoNode || c.Lookup("edge:443") != NoNode {
+		t.Error("an alias with a port is an address, not a name")
 	}
 }
 

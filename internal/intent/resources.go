@@ -43,6 +43,7 @@ func newResourceIndex(rs []resource) resourceIndex {
 				best = j
 			}
 		}
+		r.filed = best
 		if best < 0 {
 			idx.linear = append(idx.linear, r)
 			continue
