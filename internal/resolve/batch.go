@@ -124,12 +124,16 @@ func (r *Resolver) Batch(m *intent.Compiled, td ptrace.Traces, now time.Time, si
 func (b *batch) collect(td ptrace.Traces) {
 	s := b.s
 	rss := td.ResourceSpans()
+	// Every resource's service first: the loop is short, so the processor reads several resources
+	// from memory at once.
+	for i := 0; i < rss.Len(); i++ {
+		res := rss.At(i).Resource()
+		s.callers = append(s.callers, peerOf(b.m, serviceName(res.Attributes()), intent.KindService))
+		s.resources = append(s.resources, res)
+	}
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		service := serviceName(rs.Resource().Attributes())
-		noService := strings.TrimSpace(service) == ""
-		s.callers = append(s.callers, peerOf(b.m, service, intent.KindService))
-		s.resources = append(s.resources, rs.Resource())
+		noService := strings.TrimSpace(s.callers[i].Name) == ""
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
