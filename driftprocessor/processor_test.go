@@ -1,6 +1,7 @@
 package driftprocessor
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -380,7 +381,8 @@ func TestAbsence(t *testing.T) {
 	text, err := os.ReadFile(shopIntent)
 	require.NoError(t, err)
 	withRequire := string(text) + "  - name: checkout-charges\n    require: {from: checkout, to: payment}\n"
-	cfg := testConfig(writeFile(t, withRequire))
+	intentFile := writeFile(t, withRequire)
+	cfg := testConfig(intentFile)
 	cfg.Absence = AbsenceConfig{Window: time.Hour, MinCallerCalls: 3}
 	h, logs := observedHarness(t, cfg)
 	h.p.checkAbsence() // watching starts
@@ -400,4 +402,15 @@ func TestAbsence(t *testing.T) {
 	assert.Equal(t, "checkout-charges", missing.All()[0].ContextMap()["drift.rule"])
 	h.p.checkAbsence()
 	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "said once")
+
+	// an edit of the intent file neither clears the absent edges nor reports them again
+	edited := withRequire + "  - name: no-calls-to-stripe\n    deny: {from: cart, to: stripe}\n"
+	require.NoError(t, os.WriteFile(intentFile, []byte(edited), 0o600))
+	h.p.reload(context.Background())
+	require.Equal(t, 1, logs.FilterMessage("Intent model reloaded").Len())
+	h.now.Add(int64(time.Minute))
+	h.p.checkAbsence()
+	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "currency"}))
+	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.callee": "payment", "drift.kind": "missing_dependency"}))
+	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "not said again after a reload")
 }

@@ -88,6 +88,43 @@ func (a *Absence) Check(now time.Time, changed func(e intent.TrackedEdge, absent
 	}
 }
 
+// Continue carries on the watch of prev, made for an earlier model, after an intent reload at now:
+// edges and callers are matched by name, so an edge both models know keeps when it was last seen and
+// whether it was absent, and a caller keeps its activity; an edge new to the model is watched from
+// now, as every edge is from the start. Without it, every edit of the intent file would restart
+// every watch: absent edges would clear for a window, then be reported again. Calls that reach prev
+// while it is copied may be missed; they only make an edge look older.
+func (a *Absence) Continue(prev *Absence, now time.Time) {
+	start := prev.start.Load()
+	a.start.Store(start)
+	for i, e := range a.m.Tracked() {
+		if j := prev.find(a.m.Node(e.From).Name, a.m.Node(e.To).Name); j >= 0 {
+			a.lastSeen[i].Store(prev.lastSeen[j].Load())
+			a.absent[i].Store(prev.absent[j].Load())
+		} else if start != 0 {
+			a.lastSeen[i].Store(now.UnixNano())
+		}
+	}
+	for id := range a.activity {
+		if old := prev.m.Lookup(a.m.Node(intent.NodeID(id)).Name); old != intent.NoNode {
+			from, to := &prev.activity[old], &a.activity[id]
+			for k := range from.period {
+				to.period[k].Store(from.period[k].Load())
+				to.calls[k].Store(from.calls[k].Load())
+			}
+		}
+	}
+}
+
+// find returns the index of the tracked edge from -> to, by name, or -1.
+func (a *Absence) find(from, to string) int {
+	f, t := a.m.Lookup(from), a.m.Lookup(to)
+	if f == intent.NoNode || t == intent.NoNode {
+		return -1
+	}
+	return a.m.TrackedIndex(f, t)
+}
+
 // EachAbsent calls fn for every edge absent at the last check.
 func (a *Absence) EachAbsent(fn func(e intent.TrackedEdge)) {
 	for i, e := range a.m.Tracked() {

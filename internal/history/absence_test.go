@@ -65,3 +65,68 @@ func TestAbsence(t *testing.T) {
 		t.Fatalf("%d absent edges, want the required one", n)
 	}
 }
+
+// TestAbsenceContinuesAcrossReload: an edit of the intent file (here a new service, which renumbers
+// the nodes, and a new dependency) neither clears nor re-reports the edges already absent; the new
+// dependency is watched from the reload.
+func TestAbsenceContinuesAcrossReload(t *testing.T) {
+	before, err := intent.LoadBytes("a.yaml", []byte(absenceModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAbsence(before, time.Hour, 10)
+	a.Check(t0, func(intent.TrackedEdge, bool) {})
+	checkout, payment := before.Lookup("checkout"), before.Lookup("payment")
+	for i := 0; i < 10; i++ {
+		a.Call(checkout, before.TrackedIndex(checkout, payment), t0.Add(61*time.Minute))
+	}
+	a.Check(t0.Add(62*time.Minute), func(intent.TrackedEdge, bool) {})
+
+	after, err := intent.LoadBytes("a.yaml", []byte(`version: 1
+services:
+  search: {}
+  checkout: {depends_on: [search, payment, cart]}
+  payment: {}
+  cart: {}
+  fraud: {}
+rules:
+  - name: fraud-checks
+    require: {from: checkout, to: fraud}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := t0.Add(62 * time.Minute)
+	b := NewAbsence(after, time.Hour, 10)
+	b.Continue(a, reload)
+	absent := func() map[string]bool {
+		got := map[string]bool{}
+		b.EachAbsent(func(e intent.TrackedEdge) { got[after.Node(e.From).Name+" -> "+after.Node(e.To).Name] = true })
+		return got
+	}
+	changes := map[string]bool{}
+	check := func(now time.Time) {
+		b.Check(now, func(e intent.TrackedEdge, absent bool) {
+			changes[after.Node(e.From).Name+" -> "+after.Node(e.To).Name] = absent
+		})
+	}
+	if got := absent(); len(got) != 2 || !got["checkout -> cart"] || !got["checkout -> fraud"] {
+		t.Fatalf("absent after the reload: %v, want cart and fraud still", got)
+	}
+	check(reload.Add(time.Minute))
+	if len(changes) != 0 {
+		t.Fatalf("the reload changed absence: %v", changes)
+	}
+	// checkout's activity carried over: ten more calls an hour later keep it busy enough
+	co, pay := after.Lookup("checkout"), after.Lookup("payment")
+	for i := 0; i < 10; i++ {
+		b.Call(co, after.TrackedIndex(co, pay), reload.Add(61*time.Minute))
+	}
+	check(reload.Add(61 * time.Minute))
+	if len(changes) != 1 || !changes["checkout -> search"] {
+		t.Fatalf("changes an hour after the reload: %v, want the new dependency absent", changes)
+	}
+	if got := absent(); len(got) != 3 {
+		t.Fatalf("absent: %v", got)
+	}
+}
