@@ -94,14 +94,23 @@ func newHarness(t testing.TB, cfg *Config) *harness {
 	return newHarnessOn(t, cfg, componenttest.NewNopHost())
 }
 
+// harnessEpoch is when a harness's clock starts.
+var harnessEpoch = time.Unix(1_700_000_000, 0)
+
 // newHarnessOn starts the processor on host (which holds its extensions).
 func newHarnessOn(t testing.TB, cfg *Config, host component.Host) *harness {
+	t.Helper()
+	return newHarnessAt(t, cfg, host, harnessEpoch)
+}
+
+// newHarnessAt starts the processor on host with its clock at start.
+func newHarnessAt(t testing.TB, cfg *Config, host component.Host, start time.Time) *harness {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	h := &harness{t: t, sink: new(consumertest.TracesSink), tel: tel}
-	h.now.Store(time.Unix(1_700_000_000, 0).UnixNano())
+	h.now.Store(start.UnixNano())
 	p, err := newDriftProcessor(set, cfg)
 	require.NoError(t, err)
 	p.now = func() time.Time { return time.Unix(0, h.now.Load()) }

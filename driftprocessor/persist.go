@@ -36,7 +36,7 @@ type seen struct {
 
 type absenceState struct {
 	Start    int64            `json:"start"`
-	LastSeen map[string]int64 `json:"last_seen"` // "from\x00to" -> unix nanoseconds
+	LastSeen map[string]int64 `json:"last_seen"` // "from\x00to" -> unix nanoseconds; 0: watched, never seen
 }
 
 // openStorage gets a storage client from the configured extension.
@@ -76,10 +76,10 @@ func (p *driftProcessor) restore(ctx context.Context) error {
 	}
 	m := p.current.Load()
 	if m.absence != nil {
-		for k, at := range s.Absence.LastSeen {
-			from, to, _ := cut0(k)
-			m.absence.Restore(m.intent.Lookup(from), m.intent.Lookup(to), at, s.Absence.Start)
-		}
+		m.absence.Resume(s.Absence.Start, p.now(), func(from, to string) (int64, bool) {
+			at, ok := s.Absence.LastSeen[from+"\x00"+to]
+			return at, ok
+		})
 	}
 	if p.learner != nil && s.Learned != nil {
 		p.learner.Restore(*s.Learned)
@@ -100,10 +100,8 @@ func (p *driftProcessor) save(ctx context.Context) {
 	m := p.current.Load()
 	if m.absence != nil {
 		s.Absence.Start = m.absence.Start()
-		m.absence.EachSeen(func(e intent.TrackedEdge, at int64) {
-			if at > 0 {
-				s.Absence.LastSeen[m.intent.Node(e.From).Name+"\x00"+m.intent.Node(e.To).Name] = at
-			}
+		m.absence.EachSeen(func(e intent.TrackedEdge, at int64) { // 0 too: the edge was watched, never seen
+			s.Absence.LastSeen[m.intent.Node(e.From).Name+"\x00"+m.intent.Node(e.To).Name] = at
 		})
 	}
 	if p.learner != nil {
@@ -117,13 +115,4 @@ func (p *driftProcessor) save(ctx context.Context) {
 	if err != nil {
 		p.logger.Warn("Drift state could not be saved", zap.Error(err))
 	}
-}
-
-func cut0(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }

@@ -2,6 +2,7 @@ package driftprocessor
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -92,4 +93,42 @@ func TestMissingStorageExtension(t *testing.T) {
 	err = p.Start(context.Background(), storageHost{})
 	require.ErrorContains(t, err, `storage: no extension "file_storage" is configured`)
 	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// TestRestartWatchesNewDependencyFromRestart: a restart that rolls out an intent with a new
+// dependency keeps the absence watch of the others, and watches the new one from the restart: a busy
+// caller does not make it absent at once.
+func TestRestartWatchesNewDependencyFromRestart(t *testing.T) {
+	id := component.MustNewID("file_storage")
+	host := storageHost{map[component.ID]component.Component{id: &memStorage{data: map[string][]byte{}}}}
+	intentFile := writeFile(t, "version: 1\nservices:\n  web: {depends_on: [api, search]}\n  api: {}\n  search: {}\n  ads: {}\n")
+	cfg := testConfig(intentFile)
+	cfg.Storage = &id
+	cfg.Absence = AbsenceConfig{Window: time.Hour, MinCallerCalls: 3}
+	busy := func(h *harness) {
+		for i := byte(1); i <= 3; i++ {
+			h.consume(sp{svc: "web", kind: client, trace: i, id: i, attrs: map[string]any{"peer.service": "api"}})
+		}
+	}
+
+	first := newHarnessOn(t, cfg, host)
+	first.p.checkAbsence() // watching starts
+	first.now.Add(int64(30 * time.Minute))
+	busy(first)
+	require.NoError(t, first.proc.Shutdown(context.Background())) // saves
+
+	require.NoError(t, os.WriteFile(intentFile, []byte("version: 1\nservices:\n  web: {depends_on: [api, search, ads]}\n  api: {}\n  search: {}\n  ads: {}\n"), 0o600))
+	second := newHarnessAt(t, cfg, host, harnessEpoch.Add(70*time.Minute)) // 70 minutes after watching started
+	busy(second)
+	second.p.checkAbsence()
+	assert.Equal(t, int64(1), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "search"}),
+		"never seen since the first run started watching")
+	assert.Equal(t, int64(0), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "api"}))
+	assert.Equal(t, int64(0), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "ads"}),
+		"declared by this restart: watched from now")
+	second.now.Add(int64(61 * time.Minute))
+	busy(second)
+	second.p.checkAbsence()
+	assert.Equal(t, int64(1), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "ads"}),
+		"an hour after the restart")
 }

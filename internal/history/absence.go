@@ -141,13 +141,22 @@ func (a *Absence) EachSeen(fn func(e intent.TrackedEdge, at int64)) {
 	}
 }
 
-// Restore sets when an edge was last seen and when watching started, from an earlier run.
-func (a *Absence) Restore(from, to intent.NodeID, lastSeen, start int64) {
-	if i := a.m.TrackedIndex(from, to); i >= 0 && lastSeen > a.lastSeen[i].Load() {
-		a.lastSeen[i].Store(lastSeen)
+// Resume restores a watch saved by an earlier run: when watching started, and when each edge was
+// last seen, by caller and callee name (0: never). An edge the saved watch does not know was added
+// to the model since (often the very change the restart rolls out), and is watched from now.
+func (a *Absence) Resume(start int64, now time.Time, saved func(from, to string) (lastSeen int64, ok bool)) {
+	if start == 0 {
+		return
 	}
-	if start > 0 {
-		a.start.CompareAndSwap(0, start)
+	a.start.CompareAndSwap(0, start)
+	for i, e := range a.m.Tracked() {
+		at, ok := saved(a.m.Node(e.From).Name, a.m.Node(e.To).Name)
+		if !ok {
+			at = now.UnixNano()
+		}
+		if at > a.lastSeen[i].Load() {
+			a.lastSeen[i].Store(at)
+		}
 	}
 }
 
