@@ -231,3 +231,23 @@ func TestRealTrafficBehaviour(t *testing.T) {
 		assert.True(t, strings.HasPrefix(edge, "frontend -> currencyservice "), "unaffected edge flagged: %s", edge)
 	}
 }
+
+// TestBehaviourOfCallsJudgedAtExpiry: a server span whose parent never comes (its caller is outside
+// the traced system) is judged when its wait ends, on its own latency and error: the windows and the
+// latency limit see it as any other call.
+func TestBehaviourOfCallsJudgedAtExpiry(t *testing.T) {
+	h := newHarness(t, testConfig(writeFile(t, `version: 1
+services:
+  api:
+    ingress: true
+    expect_incoming: {latency: {max: 500ms, p99: 200ms}, error_rate: 10%}
+`)))
+	for i := byte(1); i <= 25; i++ {
+		h.consume(sp{svc: "api", kind: server, trace: i, id: i, parent: 200, name: "GET /items", dur: time.Second, status: ptrace.StatusCodeError})
+	}
+	require.Equal(t, int64(0), h.sum("drift.calls", nil), "waiting for their parents")
+	h.expireAll()
+	assert.Equal(t, int64(25), h.sum("drift.calls", map[string]string{"drift.caller": "external", "drift.callee": "api", "drift.kind": "latency_exceeded"}))
+	assert.InDelta(t, 1.0, h.gauge("drift.edge.latency.p99", map[string]string{"drift.caller": "external", "drift.callee": "api"}), 0.1)
+	assert.Equal(t, 1.0, h.gauge("drift.edge.error_rate", map[string]string{"drift.caller": "external", "drift.callee": "api"}))
+}

@@ -32,8 +32,8 @@ const (
 type Entry struct {
 	State     State
 	PeerKind  uint8
-	Failed    bool          // PendingClient: the client span's error, for behaviour
-	Duration  time.Duration // PendingClient: the client span's latency, for behaviour (kept in µs)
+	Failed    bool          // the waiting span's error, for behaviour
+	Duration  time.Duration // the waiting span's latency, for behaviour (kept in µs)
 	Service   string        // the waiting span's own service
 	Peer      string        // PendingClient: the unmodelled peer its attributes name, "" if none
 	Operation judge.Operation

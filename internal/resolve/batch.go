@@ -256,9 +256,7 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
 	}
-	if b.m.HasExpectations() { // what behaviour needs of the client, read only when something is expected
-		e.Duration, e.Failed = spanDuration(span), failed(span)
-	}
+	b.observe(span, &e)
 	b.r.store.Put(k, e, b.now, b.expired)
 }
 
@@ -285,8 +283,18 @@ func (b *batch) server(ref *spanRef) {
 		b.r.store.Put(k, e, b.now, b.expired)
 		b.sink.Unresolved(service.Name)
 	default:
-		b.r.store.Put(k, pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span)),
-			OpText: span.Name()}, b.now, b.expired)
+		e := pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span)),
+			OpText: span.Name()}
+		b.observe(span, &e)
+		b.r.store.Put(k, e, b.now, b.expired)
+	}
+}
+
+// observe keeps in e what behaviour needs of a waiting span, read only when something is expected: a
+// call judged when its partner does not come is then judged on this span's latency and error.
+func (b *batch) observe(span ptrace.Span, e *pairing.Entry) {
+	if b.m.HasExpectations() {
+		e.Duration, e.Failed = spanDuration(span), failed(span)
 	}
 }
 
@@ -320,12 +328,30 @@ func (r *Resolver) expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
 		}
 		caller, callee := peerOf(m, e.Service, intent.KindService), peerOf(m, e.Peer, intent.Kind(e.PeerKind))
 		if !sameService(caller, callee) {
-			sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: e.Operation}, ptrace.Span{}, noResource, false)
+			sink.Call(judge.Call{Caller: caller, Callee: callee, Operation: e.Operation, Ops: kept(m, e)}, ptrace.Span{}, noResource, false)
 		}
 	case pairing.SeenServer: // its parent never came: a call from outside the traced system
-		sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: peerOf(m, e.Service, intent.KindService), Operation: e.Operation},
-			ptrace.Span{}, noResource, false)
+		sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: peerOf(m, e.Service, intent.KindService), Operation: e.Operation,
+			Ops: kept(m, e)}, ptrace.Span{}, noResource, false)
 	}
+}
+
+// keptOps is what a store entry kept of its span, for a call judged when its partner did not come.
+type keptOps struct{ e pairing.Entry }
+
+func (o *keptOps) Operation() judge.Operation { return o.e.Operation }
+
+func (o *keptOps) Observe() judge.Observation {
+	return judge.Observation{Duration: o.e.Duration, Failed: o.e.Failed}
+}
+
+// kept returns what e kept of its span when the model expects anything (entries keep latency and
+// error only then), else nil.
+func kept(m *intent.Compiled, e pairing.Entry) judge.OperationSource {
+	if !m.HasExpectations() {
+		return nil
+	}
+	return &keptOps{e}
 }
 
 // emit hands over the call caller -> callee, its operation named by b.s.ops; calls within one
