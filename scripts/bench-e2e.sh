@@ -1,58 +1,76 @@
 #!/usr/bin/env bash
 # CPU time per span of the built collector receiving OTLP/gRPC at a fixed rate on loopback, with the
-# drift processor in the pipeline and without it, one after the other; prints both and their ratio.
+# drift processor in the pipeline and without it. The two collectors run at the same time, each fed
+# by a load generator of its own, so that the machine's speed (which drifts by a third within
+# minutes here) weighs on both alike; prints both and their ratio, round by round and as medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-20000}
 DURATION=${DURATION:-20s}
+ROUNDS=${ROUNDS:-4}
 collector=_build/otelcol-drift
-intent=$(mktemp -d)/intent.yaml
-(cd bench && go run ./cmd/intentgen) > "$intent"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd bench && go run ./cmd/intentgen) > "$work/intent.yaml"
 (cd bench && go build -o ../_build/loadgen ./cmd/loadgen)
 
-run() { # $1: processors of the pipeline
-  local cfg port pid before after sent
-  cfg=$(mktemp)
-  port=$((20000 + RANDOM % 20000))
-  cat > "$cfg" <<YAML
+# config NAME PORT PROCESSORS: a collector configuration; the debug exporter at basic verbosity
+# stands in for a backend.
+config() {
+  cat > "$work/$1.yaml" <<YAML
 receivers:
-  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$port"}}}
+  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$2"}}}
 processors:
   batch: {}
-  drift: {intent_file: "$intent", reload_interval: 0s}
+  drift: {intent_file: "$work/intent.yaml", reload_interval: 0s}
 exporters:
-  nop_like: {}
-YAML
-  # the debug exporter at basic verbosity stands in for a backend
-  sed -i 's/nop_like: {}/debug: {verbosity: basic}/' "$cfg"
-  cat >> "$cfg" <<YAML
+  debug: {verbosity: basic}
 service:
   telemetry: {metrics: {level: none}, logs: {level: warn}}
   pipelines:
-    traces: {receivers: [otlp], processors: [$1], exporters: [debug]}
+    traces: {receivers: [otlp], processors: [$3], exporters: [debug]}
 YAML
-  "$collector" --config "$cfg" >/dev/null 2>&1 &
-  pid=$!
-  sleep 2
-  before=$(awk '{print $14 + $15}' /proc/$pid/stat)
-  sent=$(_build/loadgen -endpoint "127.0.0.1:$port" -rate "$RATE" -duration "$DURATION")
-  sleep 1
-  after=$(awk '{print $14 + $15}' /proc/$pid/stat)
-  kill -INT $pid; wait $pid 2>/dev/null || true
-  # clock ticks to nanoseconds per span
-  echo $(( (after - before) * 1000000000 / $(getconf CLK_TCK) / sent ))
 }
 
-# Alternate the two, ROUNDS times each, so that a noisy neighbour weighs on both; compare medians.
-ROUNDS=${ROUNDS:-3}
-withouts=() withs=()
-for _ in $(seq "$ROUNDS"); do
-  withouts+=("$(run batch)")
-  withs+=("$(run "drift, batch")")
-  echo "round: without ${withouts[-1]} ns/span, with ${withs[-1]} ns/span"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+ns_per_span() { echo $(( ($2 - $1) * 1000000000 / $(getconf CLK_TCK) / $3 )); }
+
+# round FIRST SECOND: both collectors at once, FIRST started (and fed) first; the order alternates
+# from round to round, since the one started second fared a few percent worse with both pipelines
+# alike. Prints "without with".
+round() {
+  local port=$((20000 + RANDOM % 20000))
+  config without "$port" "batch"
+  config with $((port + 1)) "drift, batch"
+  declare -A ports=([without]=$port [with]=$((port + 1))) pids=() before=()
+  local name
+  for name in "$1" "$2"; do
+    "$collector" --config "$work/$name.yaml" >/dev/null 2>&1 &
+    pids[$name]=$!
+  done
+  sleep 2
+  for name in "$1" "$2"; do before[$name]=$(cpu "${pids[$name]}"); done
+  _build/loadgen -endpoint "127.0.0.1:${ports[$1]}" -rate "$RATE" -duration "$DURATION" > "$work/$1.sent" &
+  local first=$!
+  _build/loadgen -endpoint "127.0.0.1:${ports[$2]}" -rate "$RATE" -duration "$DURATION" > "$work/$2.sent"
+  wait $first
+  sleep 1
+  local out=()
+  for name in without with; do
+    out+=("$(ns_per_span "${before[$name]}" "$(cpu "${pids[$name]}")" "$(cat "$work/$name.sent")")")
+  done
+  kill -INT "${pids[without]}" "${pids[with]}"; wait "${pids[without]}" "${pids[with]}" 2>/dev/null || true
+  echo "${out[@]}"
+}
+
+withouts=() withs=() ratios=()
+for r in $(seq "$ROUNDS"); do
+  if (( r % 2 )); then order=(without with); else order=(with without); fi
+  read -r without with < <(round "${order[@]}")
+  withouts+=("$without") withs+=("$with")
+  ratios+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.3f", a / b }')")
+  echo "round: without ${without} ns/span, with ${with} ns/span, ratio ${ratios[-1]}"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-without=$(median "${withouts[@]}")
-with=$(median "${withs[@]}")
-echo "CPU per span (medians of $ROUNDS) without drift: ${without} ns; with drift: ${with} ns (rate ${RATE} spans/s for ${DURATION})"
-awk -v a="$with" -v b="$without" 'BEGIN { printf "ratio: %.3f\n", a / b }'
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION})"
+echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
