@@ -126,7 +126,7 @@ func (p *driftProcessor) use(m *intent.Compiled) {
 	next := &model{intent: m, binding: p.recorder.Bind(m)}
 	if p.cfg.Absence.Window > 0 {
 		next.absence = history.NewAbsence(m, p.cfg.Absence.Window, p.cfg.Absence.MinCallerCalls)
-		if prev := p.current.Load(); prev != nil {
+		if prev := p.current.Load(); prev != nil && prev.absence != nil {
 			next.absence.Continue(prev.absence, p.now())
 		}
 	}
