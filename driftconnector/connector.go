@@ -26,9 +26,9 @@ type driftConnector struct {
 	next   consumer.Metrics
 	now    func() time.Time
 
-	model    atomic.Pointer[intent.Compiled] // judge mode; swapped whole on reload
-	watcher  *intent.Watcher                 // judge mode; owned by the background goroutine
-	resolver *resolve.Resolver               // judge mode
+	model    atomic.Pointer[intent.Compiled]   // judge mode; swapped whole on reload
+	watcher  *intent.Watcher[*intent.Compiled] // judge mode; owned by the background goroutine
+	resolver *resolve.Resolver                 // judge mode
 	agg      *aggregator
 
 	stop chan struct{}
@@ -43,7 +43,7 @@ func newConnector(logger *zap.Logger, cfg *Config, next consumer.Metrics) (*drif
 			return nil, err
 		}
 		c.model.Store(m)
-		c.watcher = intent.NewWatcher(cfg.IntentFile, data)
+		c.watcher = intent.NewWatcher(cfg.IntentFile, data, intent.LoadBytes)
 		c.resolver = resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending,
 			WholeTraces: cfg.Pairing.WholeTraces})
 	}
@@ -105,12 +105,12 @@ func (c *driftConnector) run() {
 // reload re-reads the intent file: a changed one replaces the model; a broken one keeps the last
 // good model, and says why once.
 func (c *driftConnector) reload() {
-	m, err := c.watcher.Check()
+	m, changed, err := c.watcher.Check()
 	switch {
 	case err != nil:
 		c.logger.Warn("Intent file reload failed; keeping the last good model",
 			zap.String("intent_file", c.cfg.IntentFile), zap.Error(err))
-	case m != nil:
+	case changed:
 		c.model.Store(m)
 		c.logger.Info("Intent model reloaded", zap.String("intent_file", c.cfg.IntentFile),
 			zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))

@@ -1,7 +1,6 @@
 package driftprocessor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,9 +58,8 @@ type driftProcessor struct {
 	badSpans *badSpanLog
 
 	// Owned by the background goroutine.
-	watcher     *intent.Watcher
-	lastBase    []byte // content of the last attempt to load the baseline file, good or bad
-	lastBaseErr string
+	watcher   *intent.Watcher[*intent.Compiled]
+	baselines *intent.Watcher[*intent.Baseline] // nil without a baseline file
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -84,7 +82,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		resolver: resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending, WholeTraces: cfg.Pairing.WholeTraces,
 			Owned: stamped}),
 		now:     time.Now,
-		watcher: intent.NewWatcher(cfg.IntentFile, data),
+		watcher: intent.NewWatcher(cfg.IntentFile, data, intent.LoadBytes),
 		stop:    make(chan struct{}),
 	}
 	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
@@ -103,7 +101,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 			tb.Shutdown()
 			return nil, err
 		}
-		p.lastBase = data
+		p.baselines = intent.NewWatcher(cfg.BaselineFile, data, intent.ParseBaseline)
 		p.baseline.Store(newBaseline(b))
 	}
 	if err := p.registerObservers(); err != nil {
@@ -295,14 +293,14 @@ func (p *driftProcessor) expire() {
 // update (a symlink swap) is seen. A broken file keeps the last good model; the same broken content
 // is reported once.
 func (p *driftProcessor) reload(ctx context.Context) {
-	m, err := p.watcher.Check()
+	m, changed, err := p.watcher.Check()
 	if err != nil {
 		p.recorder.Reload(ctx, false)
 		p.logger.Warn("Intent file reload failed; keeping the last good model",
 			zap.String("intent_file", p.cfg.IntentFile), zap.Error(err))
 		return
 	}
-	if m == nil {
+	if !changed {
 		return
 	}
 	p.use(m)
@@ -385,16 +383,14 @@ func (p *driftProcessor) checkAbsence() {
 
 // reloadBaseline re-reads the baseline file; a broken one keeps the last good baseline.
 func (p *driftProcessor) reloadBaseline() {
-	if p.cfg.BaselineFile == "" {
+	if p.baselines == nil {
 		return
 	}
-	b, data, err := intent.LoadBaseline(p.cfg.BaselineFile)
+	b, changed, err := p.baselines.Check()
 	switch {
-	case err != nil && err.Error() != p.lastBaseErr:
-		p.lastBaseErr = err.Error()
+	case err != nil:
 		p.logger.Warn("Baseline file reload failed; keeping the last good baseline", zap.String("baseline_file", p.cfg.BaselineFile), zap.Error(err))
-	case err == nil && !bytes.Equal(data, p.lastBase):
-		p.lastBase, p.lastBaseErr = data, ""
+	case changed:
 		p.baseline.Store(newBaseline(b))
 		p.logger.Info("Baseline reloaded", zap.String("baseline_file", p.cfg.BaselineFile), zap.Int("entries", len(b.Entries)))
 	}

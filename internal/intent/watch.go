@@ -2,38 +2,41 @@ package intent
 
 import "bytes"
 
-// Watcher re-reads an intent file on demand and tells what is new: a model when the content changed
-// and loads, an error when it cannot be read or loaded (each distinct error once), or nothing. The
-// path is opened anew each time, so a Kubernetes ConfigMap update (a symlink swap) is seen. It is not
-// safe for concurrent use.
-type Watcher struct {
+// Watcher re-reads a file (an intent model, a baseline) on demand and tells what is new: the parsed
+// content when it changed and parses, an error when it cannot be read or parsed (each distinct error
+// once), or nothing. The path is opened anew each time, so a Kubernetes ConfigMap update (a symlink
+// swap) is seen; unchanged content is not parsed again. It is not safe for concurrent use.
+type Watcher[T any] struct {
 	path    string
-	last    []byte // the content of the last attempt to load, good or bad
+	parse   func(file string, data []byte) (T, error)
+	last    []byte // the content of the last attempt to parse, good or bad
 	lastErr string // the last error reported
 }
 
-// NewWatcher watches path, whose content loaded was loaded already.
-func NewWatcher(path string, loaded []byte) *Watcher { return &Watcher{path: path, last: loaded} }
-
-// Check re-reads the file. A broken file gives its error once; the caller keeps its last good model.
-func (w *Watcher) Check() (*Compiled, error) {
-	data, err := ReadFile(w.path)
-	if err != nil {
-		return nil, w.report(err)
-	}
-	if bytes.Equal(data, w.last) {
-		return nil, nil // unchanged: loaded already, or reported already
-	}
-	w.last = data
-	m, err := LoadBytes(w.path, data)
-	if err != nil {
-		return nil, w.report(err)
-	}
-	w.lastErr = ""
-	return m, nil
+// NewWatcher watches path, whose content loaded was parsed already, with parse.
+func NewWatcher[T any](path string, loaded []byte, parse func(file string, data []byte) (T, error)) *Watcher[T] {
+	return &Watcher[T]{path: path, parse: parse, last: loaded}
 }
 
-func (w *Watcher) report(err error) error {
+// Check re-reads the file: changed is true when it holds new content that parses. A broken file
+// gives its error once; the caller keeps what it had.
+func (w *Watcher[T]) Check() (v T, changed bool, err error) {
+	data, err := ReadFile(w.path)
+	if err != nil {
+		return v, false, w.report(err)
+	}
+	if bytes.Equal(data, w.last) {
+		return v, false, nil // unchanged: parsed already, or reported already
+	}
+	w.last = data
+	if v, err = w.parse(w.path, data); err != nil {
+		return v, false, w.report(err)
+	}
+	w.lastErr = ""
+	return v, true, nil
+}
+
+func (w *Watcher[T]) report(err error) error {
 	if err.Error() == w.lastErr {
 		return nil
 	}

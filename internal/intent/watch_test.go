@@ -12,7 +12,7 @@ func TestWatcherTellsWhatIsNew(t *testing.T) {
 	if err := os.WriteFile(file, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w := NewWatcher(file, good)
+	w := NewWatcher(file, good, LoadBytes)
 	step := func(name string, write []byte, remove bool, wantModel, wantErr bool) {
 		t.Helper()
 		switch {
@@ -23,9 +23,9 @@ func TestWatcherTellsWhatIsNew(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m, err := w.Check()
-		if (m != nil) != wantModel || (err != nil) != wantErr {
-			t.Fatalf("%s: model %v, error %v", name, m != nil, err)
+		m, changed, err := w.Check()
+		if changed != wantModel || (m != nil) != wantModel || (err != nil) != wantErr {
+			t.Fatalf("%s: model %v, changed %v, error %v", name, m != nil, changed, err)
 		}
 	}
 	step("unchanged", nil, false, false, false)
