@@ -122,7 +122,7 @@ func (a *Absence) find(from, to string) int {
 	if f == intent.NoNode || t == intent.NoNode {
 		return -1
 	}
-	return a.m.TrackedIndex(f, t)
+	return a.m.Edge(f, t).Index
 }
 
 // EachAbsent calls fn for every edge absent at the last check.

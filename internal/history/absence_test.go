@@ -1,6 +1,7 @@
 package history
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func TestAbsence(t *testing.T) {
 	}
 	// an hour and more of checkout calling payment only, but too little to judge: nothing is absent
 	for i := 0; i < 5; i++ {
-		a.Call(checkout, m.TrackedIndex(checkout, payment), t0.Add(time.Duration(i)*10*time.Minute))
+		a.Call(checkout, m.Edge(checkout, payment).Index, t0.Add(time.Duration(i)*10*time.Minute))
 	}
 	check(t0.Add(61 * time.Minute))
 	if len(changes) != 0 {
@@ -46,7 +47,7 @@ func TestAbsence(t *testing.T) {
 	}
 	// enough calls: cart and fraud have not been seen for an hour
 	for i := 0; i < 10; i++ {
-		a.Call(checkout, m.TrackedIndex(checkout, payment), t0.Add(61*time.Minute))
+		a.Call(checkout, m.Edge(checkout, payment).Index, t0.Add(61*time.Minute))
 	}
 	check(t0.Add(62 * time.Minute))
 	want := map[string]bool{"checkout -> cart": true, "checkout -> fraud (required)": true}
@@ -54,7 +55,7 @@ func TestAbsence(t *testing.T) {
 		t.Fatalf("absent: %v, want %v", changes, want)
 	}
 	// cart comes back
-	a.Call(checkout, m.TrackedIndex(checkout, cart), t0.Add(63*time.Minute))
+	a.Call(checkout, m.Edge(checkout, cart).Index, t0.Add(63*time.Minute))
 	check(t0.Add(64 * time.Minute))
 	if changes["checkout -> cart"] {
 		t.Fatal("cart was seen again and is still absent")
@@ -78,21 +79,12 @@ func TestAbsenceContinuesAcrossReload(t *testing.T) {
 	a.Check(t0, func(intent.TrackedEdge, bool) {})
 	checkout, payment := before.Lookup("checkout"), before.Lookup("payment")
 	for i := 0; i < 10; i++ {
-		a.Call(checkout, before.TrackedIndex(checkout, payment), t0.Add(61*time.Minute))
+		a.Call(checkout, before.Edge(checkout, payment).Index, t0.Add(61*time.Minute))
 	}
 	a.Check(t0.Add(62*time.Minute), func(intent.TrackedEdge, bool) {})
 
-	after, err := intent.LoadBytes("a.yaml", []byte(`version: 1
-services:
-  search: {}
-  checkout: {depends_on: [search, payment, cart]}
-  payment: {}
-  cart: {}
-  fraud: {}
-rules:
-  - name: fraud-checks
-    require: {from: checkout, to: fraud}
-`))
+	edited := strings.NewReplacer("services:\n", "services:\n  search: {}\n", "[payment, cart]", "[search, payment, cart]").Replace(absenceModel)
+	after, err := intent.LoadBytes("a.yaml", []byte(edited))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +112,7 @@ rules:
 	// checkout's activity carried over: ten more calls an hour later keep it busy enough
 	co, pay := after.Lookup("checkout"), after.Lookup("payment")
 	for i := 0; i < 10; i++ {
-		b.Call(co, after.TrackedIndex(co, pay), reload.Add(61*time.Minute))
+		b.Call(co, after.Edge(co, pay).Index, reload.Add(61*time.Minute))
 	}
 	check(reload.Add(61 * time.Minute))
 	if len(changes) != 1 || !changes["checkout -> search"] {

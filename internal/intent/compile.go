@@ -88,13 +88,10 @@ type Requirement struct {
 // Tracked returns the edges whose absence is noticed, with dense indexes.
 func (c *Compiled) Tracked() []TrackedEdge { return c.tracked }
 
-// TrackedIndex returns the index of the edge from -> to among the known (tracked) edges, or -1.
-func (c *Compiled) TrackedIndex(from, to NodeID) int { return c.edges.find(from, to).Index }
-
 // Edge looks up the known edge from -> to.
 func (c *Compiled) Edge(from, to NodeID) Edge { return c.edges.find(from, to) }
 
-// DependencyAt returns the declaration of the known edge i (from TrackedIndex), or nil when the edge
+// DependencyAt returns the declaration of the known edge i (Edge().Index), or nil when the edge
 // is only required.
 func (c *Compiled) DependencyAt(i int) *Dependency { return c.edgeDeps[i] }
 

@@ -108,7 +108,7 @@ type Verdict struct {
 }
 
 // Edge returns the index of the model's known edge (declared or required, as from
-// intent.Compiled.TrackedIndex) that the call took, or -1.
+// intent.Compiled.Edge) that the call took, or -1.
 func (v Verdict) Edge() int { return int(v.edge) - 1 }
 
 // Behaviour is what a call and its edge's window showed against what was expected.
