@@ -83,15 +83,7 @@ func boutiqueBatches(tb testing.TB) []ptrace.Traces {
 		span ptrace.Span
 	}
 	var all []ref
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
-			spans := rss.At(i).ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				all = append(all, ref{rss.At(i).Resource(), spans.At(k)})
-			}
-		}
-	}
+	capture.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) { all = append(all, ref{res, s}) })
 	rand.New(rand.NewPCG(1, 1)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	var out []ptrace.Traces
 	for len(all) > 0 {

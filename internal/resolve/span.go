@@ -33,6 +33,7 @@ func RoleOf(span ptrace.Span) Role {
 // which rules out most keys at their first byte.
 type ownedKeys struct {
 	prefix string
+	first  byte // the prefix's first byte; 0, which starts no key worth looking at, when none
 	keys   []string
 }
 
@@ -45,6 +46,9 @@ func newOwnedKeys(keys []string) ownedKeys {
 				o.prefix = o.prefix[:len(o.prefix)-1]
 			}
 		}
+	}
+	if o.prefix != "" {
+		o.first = o.prefix[0]
 	}
 	return o
 }
@@ -70,12 +74,8 @@ func roleAndPreset(span ptrace.Span, owned *ownedKeys) (role Role, preset bool) 
 	case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
 		role = Incoming
 	}
-	var first byte // of the owned keys' prefix; 0 matches no key
-	if owned.prefix != "" {
-		first = owned.prefix[0]
-	}
 	for k, v := range span.Attributes().All() {
-		if k == "" || (k[0] != first && k[0] != 'd' && k[0] != 'm') {
+		if k == "" || (k[0] != owned.first && k[0] != 'd' && k[0] != 'm') {
 			continue
 		}
 		if owned.has(k) {
