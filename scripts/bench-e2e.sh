@@ -3,6 +3,11 @@
 # drift processor in the pipeline and without it. The two collectors run at the same time, each fed
 # by a load generator of its own, so that the machine's speed (which drifts by a third within
 # minutes here) weighs on both alike; prints both and their ratio, round by round and as medians.
+# Both are also profiled (the pprof extension, for the whole round: the same small cost on both); the
+# profiles of the collector with drift, all rounds merged, are kept in _build/bench-e2e-drift.pprof, and
+# the drift processor's share of that collector's CPU is printed: measured within one process, it does
+# not move with the machine's speed, but it leaves out what the processor costs the rest of the
+# collector (caches, garbage collection).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-20000}
@@ -15,9 +20,11 @@ trap 'rm -rf "$work"' EXIT
 (cd bench && go build -o ../_build/loadgen ./cmd/loadgen)
 
 # config NAME PORT PROCESSORS: a collector configuration; the debug exporter at basic verbosity
-# stands in for a backend.
+# stands in for a backend. The CPU profile goes to NAME.pprof when the collector stops.
 config() {
   cat > "$work/$1.yaml" <<YAML
+extensions:
+  pprof: {endpoint: "127.0.0.1:$(($2 + 2))", save_to_file: "$work/$1.pprof"}
 receivers:
   otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$2"}}}
 processors:
@@ -26,6 +33,7 @@ processors:
 exporters:
   debug: {verbosity: basic}
 service:
+  extensions: [pprof]
   telemetry: {metrics: {level: none}, logs: {level: warn}}
   pipelines:
     traces: {receivers: [otlp], processors: [$3], exporters: [debug]}
@@ -63,10 +71,19 @@ round() {
   echo "${out[@]}"
 }
 
-withouts=() withs=() ratios=()
+# share PROFILE: the percentage of the profile's CPU spent in the drift processor (its cumulative
+# share, as pprof reports it for the processor's entry point).
+share() {
+  go tool pprof -top -cum "$collector" "$1" 2>/dev/null |
+    awk '/driftProcessor\)\.processTraces$/ { sub(/%/, "", $5); print $5; found = 1 } END { if (!found) print "none" }'
+}
+
+withouts=() withs=() ratios=() profiles=()
 for r in $(seq "$ROUNDS"); do
   if (( r % 2 )); then order=(without with); else order=(with without); fi
   read -r without with < <(round "${order[@]}")
+  mv "$work/with.pprof" "$work/with-$r.pprof"
+  profiles+=("$work/with-$r.pprof")
   withouts+=("$without") withs+=("$with")
   ratios+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.3f", a / b }')")
   echo "round: without ${without} ns/span, with ${with} ns/span, ratio ${ratios[-1]}"
@@ -74,3 +91,11 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION})"
 echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
+profile=_build/bench-e2e-drift.pprof
+go tool pprof -proto "${profiles[@]}" > "$profile" 2>/dev/null
+s=$(share "$profile")
+if [[ ! $s =~ ^[0-9.]+$ ]]; then
+  echo "bench-e2e: no drift processor in the profile of the collector with it (a renamed function?)" >&2
+  exit 1
+fi
+echo "the drift processor's own share of its collector's CPU: ${s}%, as a ratio $(awk -v s="$s" 'BEGIN { printf "%.3f", 100 / (100 - s) }') (its own code only: all rounds' profiles, merged in $profile; see it with: go tool pprof -top -cum $collector $profile)"
