@@ -279,3 +279,9 @@ func TestReloadTakesAChangedIntent(t *testing.T) {
 	require.Equal(t, 1, logs.FilterMessage("Intent file reload failed; keeping the last good model").Len(), "reported once")
 	require.Equal(t, 1, logs.FilterMessage("Intent model reloaded").Len())
 }
+
+// A connector next to the processor in one collector pairs spans alike unless told otherwise.
+func TestPairingDefaultsAreTheProcessors(t *testing.T) {
+	processorDefaults := driftprocessor.NewFactory().CreateDefaultConfig().(*driftprocessor.Config).Pairing
+	assert.Equal(t, processorDefaults, NewFactory().CreateDefaultConfig().(*Config).Pairing)
+}

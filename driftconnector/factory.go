@@ -28,7 +28,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		Mode:           ModeJudge,
 		ReloadInterval: 30 * time.Second,
-		Pairing:        driftprocessor.NewFactory().CreateDefaultConfig().(*driftprocessor.Config).Pairing, // the processor's defaults
+		Pairing:        driftprocessor.DefaultPairingConfig(),
 		FlushInterval:  15 * time.Second,
 		Expiration:     5 * time.Minute,
 		MaxSeries:      10_000,

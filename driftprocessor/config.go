@@ -47,6 +47,11 @@ type Config struct {
 	_ struct{}
 }
 
+// DefaultPairingConfig is the pairing section's defaults, shared with the drift connector.
+func DefaultPairingConfig() PairingConfig {
+	return PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true}
+}
+
 // PairingConfig bounds the pairing store.
 type PairingConfig struct {
 	// TTL is how long a span waits for its partner before its call is judged without it: at least

@@ -27,7 +27,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		ReloadInterval:     30 * time.Second,
 		Annotate:           AnnotateDrift,
-		Pairing:            PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+		Pairing:            DefaultPairingConfig(),
 		Behaviour:          BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
 		BaselineStaleAfter: 24 * time.Hour,
 		Absence:            AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100},
