@@ -92,7 +92,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) 
 echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION})"
 echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
 profile=_build/bench-e2e-drift.pprof
-go tool pprof -proto "${profiles[@]}" > "$profile" 2>/dev/null
+if ! go tool pprof -proto "${profiles[@]}" > "$profile" 2>/dev/null; then
+  echo "bench-e2e: could not merge the profiles ${profiles[*]}" >&2
+  exit 1
+fi
 s=$(share "$profile")
 if [[ ! $s =~ ^[0-9.]+$ ]]; then
   echo "bench-e2e: no drift processor in the profile of the collector with it (a renamed function?)" >&2
