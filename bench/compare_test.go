@@ -210,7 +210,7 @@ func evicted(b *testing.B, wire received) func(i int) ptrace.Traces {
 }
 
 // evictionBuffer is larger than the caches: walking 16 MiB left part of the state in them (1.3 times
-// a fresh batch's cost, against 1.75 after 64 MiB, one run each on this project's machine).
+// a fresh batch's cost, against 1.75 after 64 MiB, three runs each on this project's machine).
 var evictionBuffer = make([]byte, 64<<20)
 
 func evictCaches() {
