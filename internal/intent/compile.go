@@ -306,6 +306,10 @@ func compileNodes(d *decoder, c *Compiled, specs []NodeSpec, layerIdx map[string
 		if s.Name == External {
 			d.errorf(s.Line, nodePath(s), "%q is reserved for callers outside the traced system", External)
 		}
+		if strings.TrimSpace(s.Name) == "" {
+			d.errorf(s.Line, nodePath(s), "a name cannot be blank: a span whose service name is blank has none")
+			continue
+		}
 		if _, dup := c.hosts[s.Name]; dup {
 			d.errorf(s.Line, nodePath(s), "duplicate name %q: services and resources share one namespace", s.Name)
 			continue

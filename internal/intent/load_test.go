@@ -86,6 +86,8 @@ func TestLoadErrors(t *testing.T) {
 		{"ingress not a bool", "version: 1\nservices:\n  a: {ingress: yes please}\n", "f.yaml:3: services.a.ingress: expected true or false"},
 		{"syntax error", "version: 1\nservices:\n  a: [\n", "f.yaml:3: (syntax):"},
 		{"reserved name", "version: 1\nservices:\n  external: {}\n", "f.yaml:3: services.external: \"external\" is reserved"},
+		{"blank name", "version: 1\nservices:\n  \" \": {}\n", "f.yaml:3: services. : a name cannot be blank"},
+		{"empty resource name", "version: 1\nresources:\n  \"\": {kind: database}\n", "f.yaml:3: resources.: a name cannot be blank"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

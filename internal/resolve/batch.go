@@ -133,7 +133,9 @@ func (b *batch) collect(td ptrace.Traces) {
 	}
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		noService := strings.TrimSpace(s.callers[i].Name) == ""
+		// A node of the model has a name that is not blank (the loader refuses one): its bytes, out of
+		// the caches when a batch arrives in a collector, need not be read.
+		noService := s.callers[i].ID == intent.NoNode && strings.TrimSpace(s.callers[i].Name) == ""
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
