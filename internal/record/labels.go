@@ -7,6 +7,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
 // label is the interned id of a label value.
@@ -98,9 +99,31 @@ type Binding struct {
 	nodes []label
 	gen   uint64               // the model's generation, for drift.edges
 	edges []intent.TrackedEdge // the model's known edges
-	// conforming holds, by known edge, the drift.calls series of its conforming calls once it
-	// exists, so that most calls are counted with no hashing at all.
+	// conforming holds the drift.calls series of conforming calls once it exists, so that most calls
+	// are counted with no hashing at all: by known edge, then by node for calls into it from outside
+	// the system (one per trace, as a rule).
 	conforming []atomic.Pointer[series]
+}
+
+// conformingSlot is where the conforming call c is counted in conforming and in a tally's byEdge,
+// or -1 when it is counted by its labels.
+func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
+	if e := v.Edge(); e >= 0 {
+		return e
+	}
+	if c.Callee.ID != intent.NoNode && c.Caller.ID == intent.NoNode && c.Caller.Name == intent.External {
+		return len(b.edges) + int(c.Callee.ID)
+	}
+	return -1
+}
+
+// conformingLabels are the caller and callee labels of the series of conforming slot e.
+func (b *Binding) conformingLabels(e int) (caller, callee label) {
+	if e < len(b.edges) {
+		edge := b.edges[e]
+		return b.nodes[edge.From], b.nodes[edge.To]
+	}
+	return labelExternal, b.nodes[e-len(b.edges)]
 }
 
 func (b *Binding) peer(l *labels, p intent.Peer) label {

@@ -108,7 +108,7 @@ func New(limits Limits, reloads metric.Int64Counter) *Recorder {
 // Bind prepares the recording of calls judged against m, and starts a new generation of drift.edges.
 func (r *Recorder) Bind(m *intent.Compiled) *Binding {
 	b := &Binding{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1), edges: m.Tracked(),
-		conforming: make([]atomic.Pointer[series], len(m.Tracked()))}
+		conforming: make([]atomic.Pointer[series], len(m.Tracked())+m.NumNodes())}
 	for id := range b.nodes {
 		b.nodes[id] = r.labels.model(m.Node(intent.NodeID(id)).Name)
 	}
@@ -264,8 +264,8 @@ type Tally struct {
 	r       *Recorder
 	b       *Binding
 	counts  map[seriesKey]int64
-	byEdge  []int32 // by known edge: conforming calls in this batch
-	touched []int32 // the edges whose byEdge is not zero
+	byEdge  []int32 // by conforming slot (Binding.conformingSlot): conforming calls in this batch
+	touched []int32 // the slots whose byEdge is not zero
 }
 
 // Tally starts counting a batch judged against the model bound by b.
@@ -275,8 +275,8 @@ func (r *Recorder) Tally(b *Binding) *Tally {
 		t = &Tally{r: r, counts: map[seriesKey]int64{}}
 	}
 	t.b = b
-	if len(t.byEdge) < len(b.edges) {
-		t.byEdge = make([]int32, len(b.edges))
+	if len(t.byEdge) < len(b.conforming) {
+		t.byEdge = make([]int32, len(b.conforming))
 	}
 	return t
 }
@@ -284,12 +284,14 @@ func (r *Recorder) Tally(b *Binding) *Tally {
 // Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
 // kind in drift.violations.
 func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
-	if e := v.Edge(); e >= 0 && !v.Drift() {
-		if t.byEdge[e] == 0 {
-			t.touched = append(t.touched, int32(e))
+	if !v.Drift() {
+		if e := t.b.conformingSlot(c, v); e >= 0 {
+			if t.byEdge[e] == 0 {
+				t.touched = append(t.touched, int32(e))
+			}
+			t.byEdge[e]++
+			return
 		}
-		t.byEdge[e]++
-		return
 	}
 	caller, callee := t.b.peer(t.r.labels, c.Caller), t.b.peer(t.r.labels, c.Callee)
 	if !v.Drift() {
@@ -313,8 +315,8 @@ func (t *Tally) Done() {
 	for _, e := range t.touched {
 		s := t.b.conforming[e].Load()
 		if s == nil {
-			edge := t.b.edges[e]
-			s = t.r.series(seriesKey{counter: counterCalls, kind: conforming, caller: t.b.nodes[edge.From], callee: t.b.nodes[edge.To]})
+			caller, callee := t.b.conformingLabels(int(e))
+			s = t.r.series(seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee})
 			t.b.conforming[e].Store(s)
 		}
 		t.add(s, counterCalls, int64(t.byEdge[e]))

@@ -171,3 +171,31 @@ func TestKnownEdgesCountLikeAnyOther(t *testing.T) {
 		t.Fatalf("edges %v", e)
 	}
 }
+
+// TestCallsFromOutsideCountLikeAnyOther: conforming calls into a node from outside the system,
+// counted by node rather than by labels, land in one series under caller "external", batch after
+// batch, and allocate nothing once it exists.
+func TestCallsFromOutsideCountLikeAnyOther(t *testing.T) {
+	r, b := newRecorder(t, DefaultLimits)
+	c := &judge.Call{Caller: intent.Peer{ID: intent.NoNode, Name: intent.External}, External: true,
+		Callee: intent.Peer{ID: 0, Name: "frontend"}}
+	for batch := 0; batch < 3; batch++ {
+		tally := r.Tally(b)
+		tally.Call(c, judge.Verdict{})
+		tally.Call(c, judge.Verdict{})
+		tally.Done()
+	}
+	o := calls(r)
+	if len(o.points) != 1 || o.sum(AttrCaller, intent.External) != 6 || o.sum(AttrCallee, "frontend") != 6 ||
+		o.sum(AttrStatus, StatusOK) != 6 {
+		t.Fatalf("want one series of 6 conforming calls from external to frontend: %+v", o.points)
+	}
+	if e := r.Edges(); e[StatusOK] != 1 {
+		t.Fatalf("edges %v", e)
+	}
+	tally := r.Tally(b)
+	if n := testing.AllocsPerRun(100, func() { tally.Call(c, judge.Verdict{}) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+	tally.Done()
+}
