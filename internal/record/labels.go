@@ -105,7 +105,7 @@ type Binding struct {
 	conforming []atomic.Pointer[series]
 }
 
-// conformingSlot is where the conforming call c is counted in conforming and in a tally's byEdge,
+// conformingSlot is where the conforming call c is counted in conforming and in a tally's bySlot,
 // or -1 when it is counted by its labels.
 func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
 	if e := v.Edge(); e >= 0 {

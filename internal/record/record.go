@@ -258,14 +258,15 @@ func (r *Recorder) Edges() map[string]int64 {
 }
 
 // Tally counts the calls of one batch locally, so that the shared series are touched once per
-// distinct series per batch rather than once per call. Conforming calls on known edges, most calls,
-// are counted in an array by edge; the rest in a map. It is not safe for concurrent use.
+// distinct series per batch rather than once per call. Conforming calls on known edges and into
+// nodes from outside, most calls, are counted in an array by slot (Binding.conformingSlot); the rest
+// in a map. It is not safe for concurrent use.
 type Tally struct {
 	r       *Recorder
 	b       *Binding
 	counts  map[seriesKey]int64
-	byEdge  []int32 // by conforming slot (Binding.conformingSlot): conforming calls in this batch
-	touched []int32 // the slots whose byEdge is not zero
+	bySlot  []int32 // by conforming slot (Binding.conformingSlot): conforming calls in this batch
+	touched []int32 // the slots whose bySlot is not zero
 }
 
 // Tally starts counting a batch judged against the model bound by b.
@@ -275,8 +276,8 @@ func (r *Recorder) Tally(b *Binding) *Tally {
 		t = &Tally{r: r, counts: map[seriesKey]int64{}}
 	}
 	t.b = b
-	if len(t.byEdge) < len(b.conforming) {
-		t.byEdge = make([]int32, len(b.conforming))
+	if len(t.bySlot) < len(b.conforming) {
+		t.bySlot = make([]int32, len(b.conforming))
 	}
 	return t
 }
@@ -286,10 +287,10 @@ func (r *Recorder) Tally(b *Binding) *Tally {
 func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
 	if !v.Drift() {
 		if e := t.b.conformingSlot(c, v); e >= 0 {
-			if t.byEdge[e] == 0 {
+			if t.bySlot[e] == 0 {
 				t.touched = append(t.touched, int32(e))
 			}
-			t.byEdge[e]++
+			t.bySlot[e]++
 			return
 		}
 	}
@@ -319,8 +320,8 @@ func (t *Tally) Done() {
 			s = t.r.series(seriesKey{counter: counterCalls, kind: conforming, caller: caller, callee: callee})
 			t.b.conforming[e].Store(s)
 		}
-		t.add(s, counterCalls, int64(t.byEdge[e]))
-		t.byEdge[e] = 0
+		t.add(s, counterCalls, int64(t.bySlot[e]))
+		t.bySlot[e] = 0
 	}
 	for k, n := range t.counts {
 		t.add(t.r.series(k), k.counter, n)
