@@ -111,7 +111,7 @@ func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
 	if e := v.Edge(); e >= 0 {
 		return e
 	}
-	if c.Callee.ID != intent.NoNode && c.Caller.ID == intent.NoNode && c.Caller.Name == intent.External {
+	if c.Callee.ID != intent.NoNode && outside(c.Caller) {
 		return len(b.edges) + int(c.Callee.ID)
 	}
 	return -1
@@ -130,8 +130,11 @@ func (b *Binding) peer(l *labels, p intent.Peer) label {
 	switch {
 	case p.ID != intent.NoNode:
 		return b.nodes[p.ID]
-	case p.Name == intent.External:
+	case outside(p):
 		return labelExternal
 	}
 	return l.other(p.Name)
 }
+
+// outside tells whether p stands for callers outside the traced system (labelled external).
+func outside(p intent.Peer) bool { return p.ID == intent.NoNode && p.Name == intent.External }
