@@ -109,8 +109,13 @@ func boutiqueBatches(tb testing.TB) []ptrace.Traces {
 // compare feeds both components the same batches in turn (see sideBySide) and reports each one's
 // time per span and how many times the drift processor's spanmetricsconnector's is.
 func compare(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), inTurn(batches)},
-		side{"spanmetrics", newSpanMetrics(b), inTurn(batches)}, "ratio")
+	compareOn(b, intentFile, inTurn(batches))
+}
+
+// compareOn is compare with the batches batch hands out, each side fetching its own.
+func compareOn(b *testing.B, intentFile string, batch func(i int) ptrace.Traces) {
+	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), batch},
+		side{"spanmetrics", newSpanMetrics(b), batch}, "ratio")
 }
 
 // alone measures one component: ns/op and allocs/op are per span.
@@ -163,6 +168,42 @@ func (r received) batch(tb testing.TB, i int) ptrace.Traces {
 	return td
 }
 
+// fresh hands out batches unmarshalled afresh for each use, outside the timer.
+func (r received) fresh(b *testing.B) func(i int) ptrace.Traces {
+	return func(i int) ptrace.Traces {
+		b.StopTimer()
+		defer b.StartTimer()
+		return r.batch(b, i)
+	}
+}
+
+// evicted is fresh, as a component in a collector meets a batch: just unmarshalled, while the
+// component's own state (its model, maps and counters) has been pushed out of the caches by
+// everything else the collector did since its last batch (receiving, unmarshalling, exporting,
+// collecting garbage). Walking a buffer larger than the caches stands for that, outside the timer.
+// In a collector the drift processor costs about twice its warm figure; this makes the benchmarks
+// pay for that too (BENCHMARKS.md).
+func (r received) evicted(b *testing.B) func(i int) ptrace.Traces {
+	fresh := r.fresh(b)
+	return func(i int) ptrace.Traces {
+		b.StopTimer()
+		evictCaches()
+		b.StartTimer()
+		return fresh(i)
+	}
+}
+
+// evictionBuffer is larger than the caches: in a trial on the load generator's batches (500 spans),
+// walking 16 MiB left part of the state in them (1.3 times a fresh batch's cost, against 1.75 after
+// 64 MiB; three runs each).
+var evictionBuffer = make([]byte, 64<<20)
+
+func evictCaches() {
+	for i := 0; i < len(evictionBuffer); i += 64 {
+		evictionBuffer[i]++
+	}
+}
+
 // asReceived passes batches through OTLP protobuf once, so that their memory is laid out as a
 // receiver lays it out (span after span) rather than as a generator built them (spans of many
 // resources allocated in turn, which makes every component slower to walk them).
@@ -175,101 +216,52 @@ func asReceived(tb testing.TB, batches []ptrace.Traces) []ptrace.Traces {
 	return out
 }
 
-// aloneReceived measures one component on batches unmarshalled afresh for each use, outside the timer.
-func aloneReceived(b *testing.B, c consumer.Traces, batches []ptrace.Traces) {
-	wire := receive(b, batches)
-	measure(b, c, func(i int) ptrace.Traces {
-		b.StopTimer()
-		defer b.StartTimer()
-		return wire.batch(b, i)
-	})
-}
-
-// compareReceived is compare on batches unmarshalled afresh for each use (outside the timer): each
-// component gets its own copy, just written.
-func compareReceived(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	wire := receive(b, batches)
-	fresh := func(i int) ptrace.Traces { return wire.batch(b, i) }
-	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), fresh},
-		side{"spanmetrics", newSpanMetrics(b), fresh}, "ratio")
-}
-
-// evicted is a batch as a component in a collector meets it: just unmarshalled, while the
-// component's own state (its model, maps and counters) has been pushed out of the caches by
-// everything else the collector did since its last batch (receiving, unmarshalling, exporting,
-// collecting garbage). Walking a buffer larger than the caches stands for that, outside the timer.
-// In a collector the drift processor costs about twice its warm figure; this makes the benchmarks
-// pay for that too (BENCHMARKS.md).
-func evicted(b *testing.B, wire received) func(i int) ptrace.Traces {
-	return func(i int) ptrace.Traces {
-		b.StopTimer()
-		defer b.StartTimer()
-		evictCaches()
-		return wire.batch(b, i)
-	}
-}
-
-// evictionBuffer is larger than the caches: walking 16 MiB left part of the state in them (1.3 times
-// a fresh batch's cost, against 1.75 after 64 MiB, three runs each on this project's machine).
-var evictionBuffer = make([]byte, 64<<20)
-
-func evictCaches() {
-	for i := 0; i < len(evictionBuffer); i += 64 {
-		evictionBuffer[i]++
-	}
-}
-
-// compareEvicted is compare on batches met as in a collector (see evicted), each component evicted
-// before each of its batches.
-func compareEvicted(b *testing.B, intentFile string, batches []ptrace.Traces) {
-	wire := receive(b, batches)
-	sideBySide(b, side{"drift", newDrift(b, intentFile, driftprocessor.AnnotateDrift), evicted(b, wire)},
-		side{"spanmetrics", newSpanMetrics(b), evicted(b, wire)}, "ratio")
-}
+// Received*: each batch unmarshalled afresh for each use (outside the timer), as a receiver hands it
+// over; Evicted*: the same, with the component's own state out of the caches (see evicted).
 
 func BenchmarkEvictedCompareSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
-	compareEvicted(b, intentFile, batches)
+	compareOn(b, intentFile, receive(b, batches).evicted(b))
 }
 
 func BenchmarkEvictedCompareBoutique(b *testing.B) {
-	compareEvicted(b, capture.BoutiqueIntent(), boutiqueBatches(b))
+	compareOn(b, capture.BoutiqueIntent(), receive(b, boutiqueBatches(b)).evicted(b))
 }
 
 func BenchmarkEvictedDriftSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
-	measure(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), evicted(b, receive(b, batches)))
+	measure(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), receive(b, batches).evicted(b))
 }
 
 func BenchmarkEvictedDriftBoutique(b *testing.B) {
-	measure(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), evicted(b, receive(b, boutiqueBatches(b))))
+	measure(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).evicted(b))
 }
 
 func BenchmarkReceivedCompareSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
-	compareReceived(b, intentFile, batches)
+	compareOn(b, intentFile, receive(b, batches).fresh(b))
 }
 
 func BenchmarkReceivedCompareBoutique(b *testing.B) {
-	compareReceived(b, capture.BoutiqueIntent(), boutiqueBatches(b))
+	compareOn(b, capture.BoutiqueIntent(), receive(b, boutiqueBatches(b)).fresh(b))
 }
 
 func BenchmarkReceivedDriftSynthetic(b *testing.B) {
 	intentFile, batches := syntheticSystem(b, 200)
-	aloneReceived(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), batches)
+	measure(b, newDrift(b, intentFile, driftprocessor.AnnotateDrift), receive(b, batches).fresh(b))
 }
 
 func BenchmarkReceivedDriftBoutique(b *testing.B) {
-	aloneReceived(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), boutiqueBatches(b))
+	measure(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).fresh(b))
 }
 
 func BenchmarkReceivedSpanMetricsSynthetic(b *testing.B) {
 	_, batches := syntheticSystem(b, 200)
-	aloneReceived(b, newSpanMetrics(b), batches)
+	measure(b, newSpanMetrics(b), receive(b, batches).fresh(b))
 }
 
 func BenchmarkReceivedSpanMetricsBoutique(b *testing.B) {
-	aloneReceived(b, newSpanMetrics(b), boutiqueBatches(b))
+	measure(b, newSpanMetrics(b), receive(b, boutiqueBatches(b)).fresh(b))
 }
 
 func BenchmarkCompareSynthetic(b *testing.B) {
