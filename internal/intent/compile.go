@@ -154,7 +154,6 @@ type resource struct {
 	id      NodeID
 	order   int // position among the resources, for "the first in file order"
 	matches []attrMatch
-	filed   int // the matcher the resource index files it under, which need not be tried again; -1: none
 }
 
 type attrMatch struct {
@@ -233,24 +232,6 @@ type Attributes interface {
 // MatchResource returns the first resource, in file order, whose every matcher matches attrs.
 func MatchResource[A Attributes](c *Compiled, attrs A) NodeID {
 	return matchIndex(&c.resources, attrs)
-}
-
-func matchesAll[A Attributes](r *resource, attrs A) bool {
-	for i := range r.matches {
-		if i != r.filed && !matchAny(&r.matches[i], attrs) {
-			return false
-		}
-	}
-	return true
-}
-
-func matchAny[A Attributes](m *attrMatch, attrs A) bool {
-	for _, k := range m.keys {
-		if v, ok := attrs.Get(k); ok {
-			return m.glob.match(v)
-		}
-	}
-	return false
 }
 
 // Compile checks a parsed model as a whole and builds its lookup structure.
@@ -434,6 +415,7 @@ func compileDeps(d *decoder, c *Compiled, specs []NodeSpec) {
 
 func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
 	var rs []resource
+	keys := map[string][]string{} // one copy of each key's names, shared by its matchers
 	for i := range specs {
 		s := &specs[i]
 		if len(s.Match) == 0 {
@@ -446,7 +428,10 @@ func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
 				d.errorf(ms.Line, nodePath(s)+".match."+ms.Key, "bad glob %q: %v", ms.Glob, err)
 				continue
 			}
-			r.matches = append(r.matches, attrMatch{keys: Equivalents(ms.Key), glob: g})
+			if keys[ms.Key] == nil {
+				keys[ms.Key] = Equivalents(ms.Key)
+			}
+			r.matches = append(r.matches, attrMatch{keys: keys[ms.Key], glob: g})
 		}
 		rs = append(rs, r)
 	}

@@ -46,6 +46,9 @@ func (m matcher) matchParts(a, sep, b string) bool {
 
 func (m matcher) isGlob() bool { return m.g != nil }
 
+// isLiteral reports whether the pattern matches one string only.
+func (m matcher) isLiteral() bool { return m.g == nil && !m.simple }
+
 // parts is a string given as three pieces.
 type parts [3]string
 

@@ -1,28 +1,39 @@
 package intent
 
+import "math"
+
 // resourceIndex finds the first resource whose matchers all match a span, without trying every
 // resource: each resource with a literal matcher is filed under one (key, value) pair, the key with
 // the most distinct literal values across resources (db.namespace rather than db.system.name), so a
 // span is tried only against the resources its own value of that key selects. Resources with globs
 // only are tried in turn.
+//
+// A span's lookup reads little memory that other spans do not share, since a collector meets each
+// batch with the model out of its caches: the resources filed under a value lie in the map's slot
+// itself, and matchers that many resources repeat (db.system.name: postgresql) share one copy.
 type resourceIndex struct {
 	keys   []indexKey // the keys resources are filed under
-	byKV   map[kv][]*resource
-	linear []*resource
+	linear []filed    // resources with globs only, in file order
 }
 
 type indexKey struct {
-	name string   // as written in the model
-	keys []string // with its names in other semantic-convention versions
+	keys    []string         // the key as written in the model, then its other semantic-convention names
+	byValue map[string]filed // resources filed under the key, by their literal value
 }
 
-type kv struct{ key, value string }
+// filed is a resource as the index holds it.
+type filed struct {
+	id    NodeID
+	order int32       // position among the resources, for "the first in file order"
+	rest  []attrMatch // the matchers other than the one it is filed under
+	more  []filed     // further resources filed under the same value, in file order (rare)
+}
 
 func newResourceIndex(rs []resource) resourceIndex {
 	distinct := map[string]map[string]bool{}
 	for i := range rs {
 		for _, m := range rs[i].matches {
-			if !m.glob.isGlob() && !m.glob.simple {
+			if m.glob.isLiteral() {
 				if distinct[m.keys[0]] == nil {
 					distinct[m.keys[0]] = map[string]bool{}
 				}
@@ -30,60 +41,110 @@ func newResourceIndex(rs []resource) resourceIndex {
 			}
 		}
 	}
-	idx := resourceIndex{byKV: map[kv][]*resource{}}
-	used := map[string]bool{}
+	var idx resourceIndex
+	keyAt := map[string]int{} // position in idx.keys, by key
+	rests := map[string][]attrMatch{}
 	for i := range rs {
 		r := &rs[i]
 		best := -1
 		for j, m := range r.matches {
-			if m.glob.isGlob() || m.glob.simple {
-				continue
-			}
-			if best < 0 || len(distinct[m.keys[0]]) > len(distinct[r.matches[best].keys[0]]) {
+			if m.glob.isLiteral() && (best < 0 || len(distinct[m.keys[0]]) > len(distinct[r.matches[best].keys[0]])) {
 				best = j
 			}
 		}
-		r.filed = best
+		f := filed{id: r.id, order: int32(r.order), rest: r.matches}
 		if best < 0 {
-			idx.linear = append(idx.linear, r)
+			idx.linear = append(idx.linear, f)
 			continue
 		}
+		f.rest = sharedRest(rests, r.matches, best)
 		m := r.matches[best]
-		k := kv{m.keys[0], m.glob.literal}
-		idx.byKV[k] = append(idx.byKV[k], r)
-		if !used[m.keys[0]] {
-			used[m.keys[0]] = true
-			idx.keys = append(idx.keys, indexKey{name: m.keys[0], keys: m.keys})
+		at, ok := keyAt[m.keys[0]]
+		if !ok {
+			at = len(idx.keys)
+			keyAt[m.keys[0]] = at
+			idx.keys = append(idx.keys, indexKey{keys: m.keys, byValue: map[string]filed{}})
+		}
+		byValue := idx.keys[at].byValue
+		if first, ok := byValue[m.glob.literal]; ok {
+			first.more = append(first.more, f)
+			byValue[m.glob.literal] = first
+		} else {
+			byValue[m.glob.literal] = f
 		}
 	}
 	return idx
 }
 
-func matchIndex[A Attributes](x *resourceIndex, attrs A) NodeID {
-	var found *resource
-	consider := func(r *resource) {
-		if (found == nil || r.order < found.order) && matchesAll(r, attrs) {
-			found = r
-		}
+// sharedRest returns matches without the one at skip, one copy for every resource whose rest is the
+// same literal matcher: models repeat it (db.system.name: postgresql on every database), and a copy
+// that every span reads stays in the caches.
+func sharedRest(rests map[string][]attrMatch, matches []attrMatch, skip int) []attrMatch {
+	rest := make([]attrMatch, 0, len(matches)-1)
+	rest = append(append(rest, matches[:skip]...), matches[skip+1:]...)
+	if len(rest) != 1 || !rest[0].glob.isLiteral() {
+		return rest
 	}
-	for _, k := range x.keys {
-		for _, name := range k.keys {
-			if v, ok := attrs.Get(name); ok {
-				for _, r := range x.byKV[kv{k.name, v}] {
-					consider(r)
-				}
+	k := rest[0].keys[0] + "\x00" + rest[0].glob.literal
+	if shared, ok := rests[k]; ok {
+		return shared
+	}
+	rests[k] = rest
+	return rest
+}
+
+func matchIndex[A Attributes](x *resourceIndex, attrs A) NodeID {
+	found, order := NoNode, int32(math.MaxInt32)
+	for i := range x.keys {
+		k := &x.keys[i]
+		v, ok := getAny(attrs, k.keys)
+		if !ok {
+			continue
+		}
+		first, ok := k.byValue[v]
+		if !ok || first.order >= order {
+			continue
+		}
+		if matchesAll(first.rest, attrs) {
+			found, order = first.id, first.order
+			continue
+		}
+		for _, f := range first.more {
+			if f.order >= order {
+				break
+			}
+			if matchesAll(f.rest, attrs) {
+				found, order = f.id, f.order
 				break
 			}
 		}
 	}
-	for _, r := range x.linear {
-		if found != nil && r.order > found.order {
+	for _, f := range x.linear {
+		if f.order >= order {
 			break
 		}
-		consider(r)
+		if matchesAll(f.rest, attrs) {
+			return f.id
+		}
 	}
-	if found == nil {
-		return NoNode
+	return found
+}
+
+func matchesAll[A Attributes](ms []attrMatch, attrs A) bool {
+	for i := range ms {
+		if v, ok := getAny(attrs, ms[i].keys); !ok || !ms[i].glob.match(v) {
+			return false
+		}
 	}
-	return found.id
+	return true
+}
+
+// getAny returns the value of the first of keys that attrs has.
+func getAny[A Attributes](attrs A, keys []string) (string, bool) {
+	for _, k := range keys {
+		if v, ok := attrs.Get(k); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
