@@ -47,6 +47,47 @@ func TestPresetDriftAttributesAreNotTrusted(t *testing.T) {
 	assert.Equal(t, int64(2), h.sum("drift.spans.malformed", map[string]string{"reason": "drift_attributes"}))
 }
 
+// TestPresetDriftAttributesAreRemovedOnEveryPath: whichever way a call is resolved (its server in the
+// batch, in an earlier one or a later one, its callee named by attributes), the attributes this
+// processor sets that its span arrived with are removed.
+func TestPresetDriftAttributesAreRemovedOnEveryPath(t *testing.T) {
+	preset := func(attrs map[string]any) map[string]any {
+		attrs["drift.rule"], attrs["drift.status"] = "trust-me", "ok"
+		return attrs
+	}
+	for _, tt := range []struct {
+		name    string
+		batches [][]sp
+		want    map[string]any // span 1's attributes as exported
+	}{
+		{"client and server in one batch", [][]sp{{
+			{svc: "frontend", kind: client, id: 1, attrs: preset(map[string]any{})},
+			{svc: "cart", kind: server, id: 2, parent: 1}}}, map[string]any{}},
+		{"server in an earlier batch", [][]sp{
+			{{svc: "cart", kind: server, id: 2, parent: 1}},
+			{{svc: "frontend", kind: client, id: 1, attrs: preset(map[string]any{})}}}, map[string]any{}},
+		{"a database named by its attributes", [][]sp{{
+			{svc: "cart", kind: client, id: 1, attrs: preset(map[string]any{"db.system.name": "redis"})}}},
+			map[string]any{"db.system.name": "redis"}},
+		{"a client whose server comes later", [][]sp{
+			{{svc: "frontend", kind: client, id: 1, attrs: preset(map[string]any{})}},
+			{{svc: "cart", kind: server, id: 2, parent: 1}}}, map[string]any{}},
+		{"a producer and its consumer in one batch", [][]sp{{
+			{svc: "checkout", kind: producer, id: 1, attrs: preset(map[string]any{"messaging.system": "kafka", "messaging.destination.name": "orders"})},
+			{svc: "payment", kind: ptrace.SpanKindConsumer, id: 2, parent: 1}}},
+			map[string]any{"messaging.system": "kafka", "messaging.destination.name": "orders"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, testConfig(shopIntent))
+			for _, spans := range tt.batches {
+				h.consume(spans...)
+			}
+			assert.Equal(t, tt.want, h.span(1).Attributes().AsRaw())
+			assert.Equal(t, int64(1), h.sum("drift.spans.malformed", map[string]string{"reason": "drift_attributes"}))
+		})
+	}
+}
+
 func TestEmptyZeroAndDuplicateIDs(t *testing.T) {
 	cfg := testConfig(shopIntent)
 	cfg.Annotate = AnnotateAll
