@@ -16,6 +16,7 @@ const activitySlots = 6
 type Absence struct {
 	m        *intent.Compiled
 	window   time.Duration
+	slot     int64 // nanoseconds: a sixth of the window
 	minCalls int64
 	start    atomic.Int64 // unix nanoseconds of the first call or check: edges are judged from then
 
@@ -24,19 +25,19 @@ type Absence struct {
 	absent   []atomic.Bool  // by tracked edge, as last checked; only Check writes it
 }
 
-type activity struct {
-	period [activitySlots]atomic.Int64
-	calls  [activitySlots]atomic.Int64
+// activity counts a caller's calls by slot, each slot's period and count side by side: a call reads
+// one cache line of it (out of the caches when a batch arrives in a collector).
+type activity [activitySlots]struct {
+	period atomic.Int64
+	calls  atomic.Int64
 }
 
 // NewAbsence starts watching the tracked edges of m.
 func NewAbsence(m *intent.Compiled, window time.Duration, minCalls int) *Absence {
 	n := len(m.Tracked())
-	return &Absence{m: m, window: window, minCalls: int64(minCalls),
+	return &Absence{m: m, window: window, slot: max(int64(window)/activitySlots, 1), minCalls: int64(minCalls),
 		lastSeen: make([]atomic.Int64, n), activity: make([]activity, m.NumNodes()), absent: make([]atomic.Bool, n)}
 }
-
-func (a *Absence) slot() int64 { return max(int64(a.window)/activitySlots, 1) }
 
 // Call counts a call from caller on the tracked edge edge (-1 when the edge is not tracked).
 func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
@@ -50,23 +51,21 @@ func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
 	if caller == intent.NoNode {
 		return
 	}
-	act := &a.activity[caller]
-	p := t / a.slot()
-	i := p % activitySlots
-	if act.period[i].Load() != p {
-		act.period[i].Store(p)
-		act.calls[i].Store(0)
+	p := t / a.slot
+	s := &a.activity[caller][p%activitySlots]
+	if s.period.Load() != p {
+		s.period.Store(p)
+		s.calls.Store(0)
 	}
-	act.calls[i].Add(1)
+	s.calls.Add(1)
 }
 
 func (a *Absence) callsInWindow(caller intent.NodeID, now int64) int64 {
-	act := &a.activity[caller]
-	p := now / a.slot()
+	p := now / a.slot
 	var n int64
-	for i := range act.period {
-		if p-act.period[i].Load() < activitySlots {
-			n += act.calls[i].Load()
+	for i := range a.activity[caller] {
+		if s := &a.activity[caller][i]; p-s.period.Load() < activitySlots {
+			n += s.calls.Load()
 		}
 	}
 	return n
@@ -108,9 +107,9 @@ func (a *Absence) Continue(prev *Absence, now time.Time) {
 	for id := range a.activity {
 		if old := prev.m.Lookup(a.m.Node(intent.NodeID(id)).Name); old != intent.NoNode {
 			from, to := &prev.activity[old], &a.activity[id]
-			for k := range from.period {
-				to.period[k].Store(from.period[k].Load())
-				to.calls[k].Store(from.calls[k].Load())
+			for k := range from {
+				to[k].period.Store(from[k].period.Load())
+				to[k].calls.Store(from[k].calls.Load())
 			}
 		}
 	}
