@@ -16,7 +16,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench bench-e2e clean
+.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -80,6 +80,10 @@ bench:
 ## bench-e2e: CPU time per span of the built collector with and without the drift processor, at a fixed rate
 bench-e2e: build
 	scripts/bench-e2e.sh
+
+## bench-ab: the processor's share of its collector's CPU, built from COMMIT and from the working tree, side by side (needs perf)
+bench-ab: build
+	scripts/bench-ab.sh $(COMMIT)
 
 clean:
 	rm -rf _build bin
