@@ -9,8 +9,8 @@ import "math"
 // only are tried in turn.
 //
 // A span's lookup reads little memory that other spans do not share, since a collector meets each
-// batch with the model out of its caches: the resources filed under a value lie in the map's slot
-// itself, and matchers that many resources repeat (db.system.name: postgresql) share one copy.
+// batch with the model out of its caches: the first resource filed under a value lies in the map's
+// slot itself, and matchers that many resources repeat (db.system.name: postgresql) share one copy.
 type resourceIndex struct {
 	keys   []indexKey // the keys resources are filed under
 	linear []filed    // resources with globs only, in file order
@@ -43,7 +43,7 @@ func newResourceIndex(rs []resource) resourceIndex {
 	}
 	var idx resourceIndex
 	keyAt := map[string]int{} // position in idx.keys, by key
-	rests := map[string][]attrMatch{}
+	rests := map[literalMatch][]attrMatch{}
 	for i := range rs {
 		r := &rs[i]
 		best := -1
@@ -58,34 +58,41 @@ func newResourceIndex(rs []resource) resourceIndex {
 			continue
 		}
 		f.rest = sharedRest(rests, r.matches, best)
-		m := r.matches[best]
-		at, ok := keyAt[m.keys[0]]
-		if !ok {
-			at = len(idx.keys)
-			keyAt[m.keys[0]] = at
-			idx.keys = append(idx.keys, indexKey{keys: m.keys, byValue: map[string]filed{}})
-		}
-		byValue := idx.keys[at].byValue
-		if first, ok := byValue[m.glob.literal]; ok {
-			first.more = append(first.more, f)
-			byValue[m.glob.literal] = first
-		} else {
-			byValue[m.glob.literal] = f
-		}
+		idx.file(keyAt, r.matches[best], f)
 	}
 	return idx
 }
 
+// file files f under the value of its literal matcher m; keyAt is the position of each key in keys.
+func (x *resourceIndex) file(keyAt map[string]int, m attrMatch, f filed) {
+	at, ok := keyAt[m.keys[0]]
+	if !ok {
+		at = len(x.keys)
+		keyAt[m.keys[0]] = at
+		x.keys = append(x.keys, indexKey{keys: m.keys, byValue: map[string]filed{}})
+	}
+	byValue := x.keys[at].byValue
+	if first, ok := byValue[m.glob.literal]; ok {
+		first.more = append(first.more, f)
+		byValue[m.glob.literal] = first
+	} else {
+		byValue[m.glob.literal] = f
+	}
+}
+
+// literalMatch is a matcher of one literal value.
+type literalMatch struct{ key, literal string }
+
 // sharedRest returns matches without the one at skip, one copy for every resource whose rest is the
 // same literal matcher: models repeat it (db.system.name: postgresql on every database), and a copy
 // that every span reads stays in the caches.
-func sharedRest(rests map[string][]attrMatch, matches []attrMatch, skip int) []attrMatch {
+func sharedRest(rests map[literalMatch][]attrMatch, matches []attrMatch, skip int) []attrMatch {
 	rest := make([]attrMatch, 0, len(matches)-1)
 	rest = append(append(rest, matches[:skip]...), matches[skip+1:]...)
 	if len(rest) != 1 || !rest[0].glob.isLiteral() {
 		return rest
 	}
-	k := rest[0].keys[0] + "\x00" + rest[0].glob.literal
+	k := literalMatch{rest[0].keys[0], rest[0].glob.literal}
 	if shared, ok := rests[k]; ok {
 		return shared
 	}
