@@ -108,33 +108,30 @@ func matchIndex[A Attributes](x *resourceIndex, attrs A) NodeID {
 		if !ok {
 			continue
 		}
-		first, ok := k.byValue[v]
-		if !ok || first.order >= order {
-			continue
-		}
-		if matchesAll(first.rest, attrs) {
-			found, order = first.id, first.order
-			continue
-		}
-		for _, f := range first.more {
-			if f.order >= order {
-				break
-			}
-			if matchesAll(f.rest, attrs) {
-				found, order = f.id, f.order
-				break
+		if first, ok := k.byValue[v]; ok {
+			if first.order < order && matchesAll(first.rest, attrs) {
+				found, order = first.id, first.order // the others under v come later in the file
+			} else {
+				found, order = earliest(first.more, found, order, attrs)
 			}
 		}
 	}
-	for _, f := range x.linear {
-		if f.order >= order {
+	found, _ = earliest(x.linear, found, order, attrs)
+	return found
+}
+
+// earliest returns the first of fs (in file order) that comes before order and matches attrs, with
+// its order; found and order when none does.
+func earliest[A Attributes](fs []filed, found NodeID, order int32, attrs A) (NodeID, int32) {
+	for i := range fs {
+		if fs[i].order >= order {
 			break
 		}
-		if matchesAll(f.rest, attrs) {
-			return f.id
+		if matchesAll(fs[i].rest, attrs) {
+			return fs[i].id, fs[i].order
 		}
 	}
-	return found
+	return found, order
 }
 
 func matchesAll[A Attributes](ms []attrMatch, attrs A) bool {
