@@ -28,29 +28,14 @@ collector "$work/a" "$work/src"
 collector "$work/b" "$PWD"
 declare -A bin=([A]="$work/a/otelcol" [B]="$work/b/otelcol")
 
-(cd bench && go run ./cmd/intentgen) > "$work/intent.yaml"
-(cd bench && go build -o ../_build/loadgen ./cmd/loadgen)
-config() {
-  cat > "$work/$1.yaml" <<YAML
-receivers:
-  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$2"}}}
-processors:
-  batch: {}
-  drift: {intent_file: "$work/intent.yaml", reload_interval: 0s}
-exporters:
-  debug: {verbosity: basic}
-service:
-  telemetry: {metrics: {level: none}, logs: {level: warn}}
-  pipelines:
-    traces: {receivers: [otlp], processors: [drift, batch], exporters: [debug]}
-YAML
-}
+source scripts/bench-lib.sh
+bench_inputs "$work"
+config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "drift, batch"; }
 # share PERFDATA: the percentage of the samples inside the processor's entry point.
 share() {
   perf report -i "$1" --children --stdio --sort symbol -g none 2>/dev/null |
     awk '/driftProcessor\)\.processTraces / && !v { sub(/%/, "", $1); v = $1 } END { print v }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 as=() bs=()
 for r in $(seq "$ROUNDS"); do

@@ -16,29 +16,11 @@ ROUNDS=${ROUNDS:-4}
 collector=_build/otelcol-drift
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd bench && go run ./cmd/intentgen) > "$work/intent.yaml"
-(cd bench && go build -o ../_build/loadgen ./cmd/loadgen)
+source scripts/bench-lib.sh
+bench_inputs "$work"
 
-# config NAME PORT PROCESSORS: a collector configuration; the debug exporter at basic verbosity
-# stands in for a backend. The CPU profile goes to NAME.pprof when the collector stops.
-config() {
-  cat > "$work/$1.yaml" <<YAML
-extensions:
-  pprof: {endpoint: "127.0.0.1:$(($2 + 2))", save_to_file: "$work/$1.pprof"}
-receivers:
-  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$2"}}}
-processors:
-  batch: {}
-  drift: {intent_file: "$work/intent.yaml", reload_interval: 0s}
-exporters:
-  debug: {verbosity: basic}
-service:
-  extensions: [pprof]
-  telemetry: {metrics: {level: none}, logs: {level: warn}}
-  pipelines:
-    traces: {receivers: [otlp], processors: [$3], exporters: [debug]}
-YAML
-}
+# config NAME PORT PROCESSORS: collector NAME's configuration; its CPU profile goes to NAME.pprof.
+config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "$3" "$work/$1.pprof"; }
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 ns_per_span() { echo $(( ($2 - $1) * 1000000000 / $(getconf CLK_TCK) / $3 )); }
@@ -88,7 +70,6 @@ for r in $(seq "$ROUNDS"); do
   ratios+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.3f", a / b }')")
   echo "round: without ${without} ns/span, with ${with} ns/span, ratio ${ratios[-1]}"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION})"
 echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
 profile=_build/bench-e2e-drift.pprof
