@@ -111,7 +111,7 @@ func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
 	if e := v.Edge(); e >= 0 {
 		return e
 	}
-	if c.Callee.ID != intent.NoNode && outside(c.Caller) {
+	if c.External && c.Callee.ID != intent.NoNode { // the judge marks a call from outside: no name to compare
 		return len(b.edges) + int(c.Callee.ID)
 	}
 	return -1
@@ -130,11 +130,8 @@ func (b *Binding) peer(l *labels, p intent.Peer) label {
 	switch {
 	case p.ID != intent.NoNode:
 		return b.nodes[p.ID]
-	case outside(p):
+	case p.Name == intent.External: // callers outside the traced system
 		return labelExternal
 	}
 	return l.other(p.Name)
 }
-
-// outside tells whether p stands for callers outside the traced system (labelled external).
-func outside(p intent.Peer) bool { return p.ID == intent.NoNode && p.Name == intent.External }
