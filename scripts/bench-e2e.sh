@@ -8,16 +8,31 @@
 # the drift processor's share of that collector's CPU is printed: measured within one process, it does
 # not move with the machine's speed, but it leaves out what the processor costs the rest of the
 # collector (caches, garbage collection).
+# With EXPORTER=otlp both export over OTLP/gRPC (the exporter's defaults) to one more collector that
+# stands in for a backend (its own CPU is not counted), rather than to the debug exporter;
+# EXPORT_COMPRESSION=none (or zstd, ...) changes the exporter's compression from its default, gzip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-20000}
 DURATION=${DURATION:-20s}
 ROUNDS=${ROUNDS:-4}
+EXPORTER=${EXPORTER:-debug}
 collector=_build/otelcol-drift
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+sink=""
+trap '[[ $sink ]] && kill "$sink" 2>/dev/null; rm -rf "$work"' EXIT
 source scripts/bench-lib.sh
 bench_inputs "$work"
+case $EXPORTER in
+debug) ;;
+otlp)
+  EXPORT_TO=127.0.0.1:$((40000 + RANDOM % 20000))
+  sink_config "$work/sink.yaml" "${EXPORT_TO#*:}"
+  "$collector" --config "$work/sink.yaml" >/dev/null 2>"$work/sink.log" &
+  sink=$!
+  ;;
+*) echo "bench-e2e: EXPORTER is debug or otlp, not $EXPORTER" >&2; exit 1 ;;
+esac
 
 # config NAME PORT PROCESSORS: collector NAME's configuration; its CPU profile goes to NAME.pprof.
 config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "$3" "$work/$1.pprof"; }
@@ -50,6 +65,7 @@ round() {
     out+=("$(ns_per_span "${before[$name]}" "$(cpu "${pids[$name]}")" "$(cat "$work/$name.sent")")")
   done
   kill -INT "${pids[without]}" "${pids[with]}"; wait "${pids[without]}" "${pids[with]}" 2>/dev/null || true
+  cat "$work/without.sent" "$work/with.sent" >> "$work/all.sent"
   echo "${out[@]}"
 }
 
@@ -70,8 +86,17 @@ for r in $(seq "$ROUNDS"); do
   ratios+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.3f", a / b }')")
   echo "round: without ${without} ns/span, with ${with} ns/span, ratio ${ratios[-1]}"
 done
-echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION})"
+echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION}; $EXPORTER exporter${EXPORT_COMPRESSION:+, compression $EXPORT_COMPRESSION})"
 echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
+if [[ $sink ]]; then # a collector whose exporter failed would have done less work: check the sink got all
+  sent=$(awk '{s += $1} END {print s}' "$work/all.sent")
+  got=$(grep -o '"spans":[0-9]*' "$work/sink.log" | awk -F: '{s += $2} END {print s + 0}')
+  if [[ $got != "$sent" ]]; then
+    echo "bench-e2e: the collectors were sent $sent spans, their backend received $got" >&2
+    exit 1
+  fi
+  echo "their backend received every span sent ($got)"
+fi
 profile=_build/bench-e2e-drift.pprof
 if ! go tool pprof -proto "${profiles[@]}" > "$profile" 2>/dev/null; then
   echo "bench-e2e: could not merge the profiles ${profiles[*]}" >&2

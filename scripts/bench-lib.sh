@@ -6,11 +6,18 @@ bench_inputs() {
   (cd bench && go build -o ../_build/loadgen ./cmd/loadgen)
 }
 
-# collector_config FILE INTENT PORT PROCESSORS [PROFILE]: a collector receiving OTLP/gRPC on PORT,
-# the debug exporter at basic verbosity standing in for a backend. With PROFILE, the pprof extension
-# writes the collector's CPU profile there when it stops.
+# collector_config FILE INTENT PORT PROCESSORS [PROFILE]: a collector receiving OTLP/gRPC on PORT.
+# It exports with the debug exporter at basic verbosity (it only counts the spans: the strictest
+# denominator), or, when EXPORT_TO is set to a host:port, with the OTLP/gRPC exporter at its defaults
+# (gzip, sending queue) to that endpoint, as a collector in production exports to its backend;
+# EXPORT_COMPRESSION sets its compression (none, zstd, ...) instead.
+# With PROFILE, the pprof extension writes the collector's CPU profile there when it stops.
 collector_config() {
-  local extensions="" uses=""
+  local extensions="" uses="" exporter="debug: {verbosity: basic}" name=debug
+  if [[ ${EXPORT_TO:-} ]]; then
+    exporter="otlp_grpc: {endpoint: \"$EXPORT_TO\", tls: {insecure: true}${EXPORT_COMPRESSION:+, compression: $EXPORT_COMPRESSION}}"
+    name=otlp_grpc
+  fi
   if [[ ${5:-} ]]; then
     extensions="extensions:
   pprof: {endpoint: \"127.0.0.1:$(($3 + 2))\", save_to_file: \"$5\"}"
@@ -24,13 +31,28 @@ processors:
   batch: {}
   drift: {intent_file: "$2", reload_interval: 0s}
 exporters:
-  debug: {verbosity: basic}
+  $exporter
 service:
 $uses
   telemetry: {metrics: {level: none}, logs: {level: warn}}
   pipelines:
-    traces: {receivers: [otlp], processors: [$4], exporters: [debug]}
+    traces: {receivers: [otlp], processors: [$4], exporters: [$name]}
 YAML
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# sink_config FILE PORT: the backend the collectors export to when EXPORT_TO is set: a collector that
+# receives OTLP/gRPC on PORT and only counts what it receives, logging each batch's count.
+sink_config() {
+  cat > "$1" <<YAML
+receivers:
+  otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$2"}}}
+exporters:
+  debug: {verbosity: basic}
+service:
+  telemetry: {metrics: {level: none}, logs: {level: info, encoding: json, sampling: {enabled: false}}}
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+YAML
+}
