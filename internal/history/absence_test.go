@@ -122,3 +122,42 @@ func TestAbsenceContinuesAcrossReload(t *testing.T) {
 		t.Fatalf("absent: %v", got)
 	}
 }
+
+// TestCallsBetweenChecksAreSavedAndCarried: a save (EachSeen) or a reload (Continue) sees the calls
+// made since the last check, not only those a check has looked at.
+func TestCallsBetweenChecksAreSavedAndCarried(t *testing.T) {
+	m, err := intent.LoadBytes("a.yaml", []byte(absenceModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout := m.Lookup("checkout")
+	pay, cart := m.Edge(checkout, m.Lookup("payment")).Index, m.Edge(checkout, m.Lookup("cart")).Index
+	name := func(e intent.TrackedEdge) string { return m.Node(e.From).Name + " -> " + m.Node(e.To).Name }
+	a := NewAbsence(m, time.Hour, 1)
+	a.Check(t0, func(intent.TrackedEdge, bool) {})
+	a.Call(checkout, pay, t0.Add(10*time.Minute))
+	a.Call(checkout, cart, t0.Add(20*time.Minute))
+
+	seen := map[string]int64{}
+	a.EachSeen(func(e intent.TrackedEdge, at int64) { seen[name(e)] = at })
+	// never earlier than it was seen; no later than the latest call
+	if at := seen["checkout -> payment"]; at < t0.Add(10*time.Minute).UnixNano() || at > t0.Add(20*time.Minute).UnixNano() {
+		t.Errorf("payment saved as seen at %v, want between its call and the latest", time.Unix(0, at).Sub(t0))
+	}
+	if at := seen["checkout -> cart"]; at != t0.Add(20*time.Minute).UnixNano() {
+		t.Errorf("cart saved as seen at %v, want 20m", time.Unix(0, at).Sub(t0))
+	}
+	if at := seen["checkout -> fraud"]; at != 0 {
+		t.Errorf("fraud, never called, saved as seen at %v", time.Unix(0, at).Sub(t0))
+	}
+
+	// cart is called again, and the intent file reloaded before any check
+	a.Call(checkout, cart, t0.Add(90*time.Minute))
+	b := NewAbsence(m, time.Hour, 1)
+	b.Continue(a, t0.Add(90*time.Minute))
+	absent := map[string]bool{}
+	b.Check(t0.Add(100*time.Minute), func(e intent.TrackedEdge, is bool) { absent[name(e)] = is })
+	if len(absent) != 2 || !absent["checkout -> payment"] || !absent["checkout -> fraud"] {
+		t.Fatalf("absent after the reload: %v, want payment and fraud (cart was called 10 minutes ago)", absent)
+	}
+}
