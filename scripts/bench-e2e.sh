@@ -24,7 +24,9 @@ trap '[[ $sink ]] && kill "$sink" 2>/dev/null; rm -rf "$work"' EXIT
 source scripts/bench-lib.sh
 bench_inputs "$work"
 case $EXPORTER in
-debug) ;;
+debug)
+  [[ -z ${EXPORT_COMPRESSION:-} ]] || { echo "bench-e2e: EXPORT_COMPRESSION needs EXPORTER=otlp" >&2; exit 1; }
+  ;;
 otlp)
   EXPORT_TO=127.0.0.1:$((40000 + RANDOM % 20000))
   sink_config "$work/sink.yaml" "${EXPORT_TO#*:}"
