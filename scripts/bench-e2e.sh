@@ -17,24 +17,23 @@ RATE=${RATE:-20000}
 DURATION=${DURATION:-20s}
 ROUNDS=${ROUNDS:-4}
 EXPORTER=${EXPORTER:-debug}
+case $EXPORTER in
+otlp) ;;
+debug) [[ -z ${EXPORT_COMPRESSION:-} ]] || { echo "bench-e2e: EXPORT_COMPRESSION needs EXPORTER=otlp" >&2; exit 1; } ;;
+*) echo "bench-e2e: EXPORTER is debug or otlp, not $EXPORTER" >&2; exit 1 ;;
+esac
 collector=_build/otelcol-drift
 work=$(mktemp -d)
 sink=""
 trap '[[ $sink ]] && kill "$sink" 2>/dev/null; rm -rf "$work"' EXIT
 source scripts/bench-lib.sh
 bench_inputs "$work"
-case $EXPORTER in
-debug)
-  [[ -z ${EXPORT_COMPRESSION:-} ]] || { echo "bench-e2e: EXPORT_COMPRESSION needs EXPORTER=otlp" >&2; exit 1; }
-  ;;
-otlp)
-  EXPORT_TO=127.0.0.1:$((40000 + RANDOM % 20000))
-  sink_config "$work/sink.yaml" "${EXPORT_TO#*:}"
+if [[ $EXPORTER == otlp ]]; then # the backend both collectors export to (collector_config reads sink_endpoint)
+  sink_port=$((40000 + RANDOM % 20000)) sink_endpoint=127.0.0.1:$sink_port
+  sink_config "$work/sink.yaml" "$sink_port"
   "$collector" --config "$work/sink.yaml" >/dev/null 2>"$work/sink.log" &
   sink=$!
-  ;;
-*) echo "bench-e2e: EXPORTER is debug or otlp, not $EXPORTER" >&2; exit 1 ;;
-esac
+fi
 
 # config NAME PORT PROCESSORS: collector NAME's configuration; its CPU profile goes to NAME.pprof.
 config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "$3" "$work/$1.pprof"; }

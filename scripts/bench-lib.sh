@@ -8,14 +8,14 @@ bench_inputs() {
 
 # collector_config FILE INTENT PORT PROCESSORS [PROFILE]: a collector receiving OTLP/gRPC on PORT.
 # It exports with the debug exporter at basic verbosity (it only counts the spans: the strictest
-# denominator), or, when EXPORT_TO is set to a host:port, with the OTLP/gRPC exporter at its defaults
+# denominator), or, when sink_endpoint is set to a host:port, with the OTLP/gRPC exporter at its defaults
 # (gzip, sending queue) to that endpoint, as a collector in production exports to its backend;
 # EXPORT_COMPRESSION sets its compression (none, zstd, ...) instead.
 # With PROFILE, the pprof extension writes the collector's CPU profile there when it stops.
 collector_config() {
   local extensions="" uses="" exporter="debug: {verbosity: basic}" name=debug
-  if [[ ${EXPORT_TO:-} ]]; then
-    exporter="otlp_grpc: {endpoint: \"$EXPORT_TO\", tls: {insecure: true}${EXPORT_COMPRESSION:+, compression: $EXPORT_COMPRESSION}}"
+  if [[ ${sink_endpoint:-} ]]; then
+    exporter="otlp_grpc: {endpoint: \"$sink_endpoint\", tls: {insecure: true}${EXPORT_COMPRESSION:+, compression: $EXPORT_COMPRESSION}}"
     name=otlp_grpc
   fi
   if [[ ${5:-} ]]; then
@@ -42,7 +42,7 @@ YAML
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# sink_config FILE PORT: the backend the collectors export to when EXPORT_TO is set: a collector that
+# sink_config FILE PORT: the backend the collectors export to when sink_endpoint is set: a collector that
 # receives OTLP/gRPC on PORT and only counts what it receives, logging each batch's count.
 sink_config() {
   cat > "$1" <<YAML
