@@ -5,6 +5,7 @@ package pairing
 
 import (
 	"math"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -68,12 +69,13 @@ const (
 // time until the next call to Expire).
 const periodsPerTTL = 4
 
-// Store is a bounded map of waiting entries with a time-to-live, in shards by span id so that
-// concurrent batches rarely wait for each other. An entry carries the period it arrived in rather
+// Store is a bounded map of waiting entries with a time-to-live, in shards by a seeded hash of the
+// key so that concurrent batches rarely wait for each other. An entry carries the period it arrived in rather
 // than a deadline in a queue: expiry walks the entries once per period, which costs far less memory
 // than a queue would (the store is sized for the busiest minute, the walk is once per period).
 type Store struct {
 	shards [numShards]shard
+	seed   [3]uint64
 	period int64 // nanoseconds
 
 	expiring sync.Mutex
@@ -89,21 +91,26 @@ const numShards = 16
 type shard struct {
 	mu      sync.Mutex
 	max     int
-	entries map[Key]slot
+	entries table
 }
 
 // New returns a store holding at most maxEntries entries (each shard its share; at least one per
 // shard) for at least ttl each.
 func New(ttl time.Duration, maxEntries int) *Store {
-	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64}
+	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64,
+		seed: [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()}}
 	for i := range s.shards {
-		s.shards[i] = shard{max: max(1, maxEntries/numShards), entries: map[Key]slot{}}
+		perShard := max(1, maxEntries/numShards)
+		s.shards[i] = shard{max: perShard, entries: newTable(perShard)}
 	}
 	return s
 }
 
-func (s *Store) shard(k Key) *shard {
-	return &s.shards[(k.Span[0]^k.Span[3]^k.Span[5]^k.Span[7])%numShards]
+// shard returns k's shard and hash. The shard is chosen by the hash's low bits; the place within
+// it by its high bits.
+func (s *Store) shard(k Key) (*shard, uint64) {
+	h := hashOf(k, s.seed)
+	return &s.shards[h%numShards], h
 }
 
 // periodOf is the period now falls in.
@@ -127,7 +134,7 @@ func (s *Store) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.entries)
+		n += sh.entries.n
 		sh.mu.Unlock()
 	}
 	return n
@@ -135,16 +142,16 @@ func (s *Store) Len() int {
 
 // Take removes and returns the entry for k.
 func (s *Store) Take(k Key) (Entry, bool) {
-	sh := s.shard(k)
+	sh, h := s.shard(k)
 	sh.mu.Lock()
-	sl, ok := sh.entries[k]
-	if ok {
-		delete(sh.entries, k)
-	}
-	sh.mu.Unlock()
-	if !ok {
+	i := sh.entries.find(k, h)
+	if i < 0 {
+		sh.mu.Unlock()
 		return Entry{}, false
 	}
+	sl := sh.entries.recs[i].sl
+	sh.entries.remove(i)
+	sh.mu.Unlock()
 	return sl.entry(), true
 }
 
@@ -153,38 +160,39 @@ func (s *Store) Take(k Key) (Entry, bool) {
 func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 	p := s.periodOf(now)
 	sl := pack(e, p)
-	sh := s.shard(k)
+	sh, h := s.shard(k)
 	sh.mu.Lock()
 	var out slot
 	var dropped bool
-	if _, exists := sh.entries[k]; !exists && len(sh.entries) >= sh.max {
+	if sh.entries.n >= sh.max && sh.entries.find(k, h) < 0 {
 		out, dropped = sh.evictOld(p)
 	}
-	sh.entries[k] = sl
+	sh.entries.put(k, h, sl)
 	sh.mu.Unlock()
 	if dropped && evicted != nil {
 		evicted(out.entry())
 	}
 }
 
-// evictOld removes the oldest of a few entries (the map hands them out from a random place): the
-// entries of one period are of one age, so this finds one of the oldest whenever they are many.
+// evictOld removes the oldest of a few entries, those nearest a random place: the entries of one
+// period are of one age, so this finds one of the oldest whenever they are many.
 func (sh *shard) evictOld(now int64) (slot, bool) {
-	var oldest Key
-	var found slot
-	best, n := -1, 0
-	for k, sl := range sh.entries {
-		if a := age(now, sl); a > best {
-			oldest, found, best = k, sl, a
-		}
-		if n++; n == evictionSample {
-			break
-		}
-	}
-	if best < 0 {
+	t := &sh.entries
+	if t.n == 0 {
 		return slot{}, false
 	}
-	delete(sh.entries, oldest)
+	oldest, best := -1, -1
+	for i, seen := rand.IntN(len(t.hashes)), 0; seen < min(evictionSample, t.n); i = t.next(i) {
+		if t.hashes[i] == 0 {
+			continue
+		}
+		if a := age(now, t.recs[i].sl); a > best {
+			oldest, best = i, a
+		}
+		seen++
+	}
+	found := t.recs[oldest].sl
+	t.remove(oldest)
 	return found, true
 }
 
@@ -201,11 +209,14 @@ func (s *Store) Expire(now time.Time, fn func(Entry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for k, sl := range sh.entries {
-			if age(p, sl) > periodsPerTTL {
-				s.scratch = append(s.scratch, sl.entry())
-				delete(sh.entries, k)
+		t := &sh.entries
+		for j := 0; j < len(t.hashes); {
+			if t.hashes[j] != 0 && age(p, t.recs[j].sl) > periodsPerTTL {
+				s.scratch = append(s.scratch, t.recs[j].sl.entry())
+				t.remove(j) // and look at j again: remove may have moved an entry there
+				continue
 			}
+			j++
 		}
 		sh.mu.Unlock()
 		for _, e := range s.scratch {

@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -10,8 +11,21 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-// key makes keys that all fall in one shard, so that bounds are those of one shard.
+// key makes distinct keys.
 func key(i int) Key { return Key{Trace: [16]byte{byte(i >> 8), byte(i)}, Span: [8]byte{1}} }
+
+// keysOfOneShard makes n distinct keys that fall in one shard of s, so that bounds are those of one
+// shard.
+func keysOfOneShard(s *Store, n int) []Key {
+	var keys []Key
+	first, _ := s.shard(key(0))
+	for i := 0; len(keys) < n; i++ {
+		if sh, _ := s.shard(key(i)); sh == first {
+			keys = append(keys, key(i))
+		}
+	}
+	return keys
+}
 
 var t0 = time.Unix(1_700_000_000, 0)
 
@@ -116,10 +130,11 @@ func TestClockGoingBackExpiresNothing(t *testing.T) {
 func TestFullStoreEvictsAnOldEntry(t *testing.T) {
 	ttl := time.Minute
 	s := New(ttl, 3*numShards)
+	keys := keysOfOneShard(s, 5)
 	var evicted []string
 	for i := 0; i < 5; i++ {
 		at := t0.Add(time.Duration(i) * ttl / periodsPerTTL)
-		s.Put(key(i), Entry{Service: string(rune('a' + i))}, at, func(e Entry) { evicted = append(evicted, e.Service) })
+		s.Put(keys[i], Entry{Service: string(rune('a' + i))}, at, func(e Entry) { evicted = append(evicted, e.Service) })
 	}
 	if s.Len() != 3 || len(evicted) != 2 || evicted[0] != "a" || evicted[1] != "b" {
 		t.Fatalf("len %d, evicted %v", s.Len(), evicted)
@@ -157,7 +172,7 @@ func TestNeverMoreThanMax(t *testing.T) {
 			s.Expire(now, func(Entry) {})
 		}
 		for j := range s.shards {
-			if n := len(s.shards[j].entries); n > 10 {
+			if n := s.shards[j].entries.n; n > 10 {
 				t.Fatalf("shard %d holds %d", j, n)
 			}
 		}
@@ -165,23 +180,27 @@ func TestNeverMoreThanMax(t *testing.T) {
 }
 
 // BenchmarkBytesPerPending reports the heap a waiting span costs in the store (its key and entry,
-// and the map's slack): the span's service and operation are strings of the span that the store
-// keeps, not copies.
+// and the table's slack), when the store is full and when it is a fifth full: the span's service and
+// operation are strings of the span that the store keeps, not copies.
 func BenchmarkBytesPerPending(b *testing.B) {
 	const n = 200_000
-	var before, after runtime.MemStats
-	op := judge.Operation{Name: "hipstershop.CartService", Sep: "/", Detail: "GetCart", Structured: true}
-	for b.Loop() {
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		s := New(time.Hour, n)
-		for i := 0; i < n; i++ {
-			k := Key{Trace: [16]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}, Span: [8]byte{byte(i), byte(i >> 8), byte(i >> 16)}}
-			s.Put(k, Entry{State: SeenServer, Service: "cartservice", Operation: op, OpText: "hipstershop.CartService/GetCart"}, t0, nil)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/pending")
-		runtime.KeepAlive(s)
+	for _, max := range []int{n, 5 * n} {
+		b.Run(fmt.Sprintf("max=%d", max), func(b *testing.B) {
+			var before, after runtime.MemStats
+			op := judge.Operation{Name: "hipstershop.CartService", Sep: "/", Detail: "GetCart", Structured: true}
+			for b.Loop() {
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				s := New(time.Hour, max)
+				for i := 0; i < n; i++ {
+					k := Key{Trace: [16]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}, Span: [8]byte{byte(i), byte(i >> 8), byte(i >> 16)}}
+					s.Put(k, Entry{State: SeenServer, Service: "cartservice", Operation: op, OpText: "hipstershop.CartService/GetCart"}, t0, nil)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/pending")
+				runtime.KeepAlive(s)
+			}
+		})
 	}
 }
