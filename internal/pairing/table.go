@@ -97,8 +97,8 @@ func (t *table) put(k Key, h uint64, sl slot) {
 	t.n++
 }
 
-// grow makes the table half as large again (not twice: a table just grown holds at least two
-// entries for three places).
+// grow makes the table half as large again (not twice, so that a table just grown is still half
+// full: its memory per entry stays near what it is at the bound).
 func (t *table) grow() {
 	size := min(max(minPlaces, len(t.hashes)*3/2), t.limit)
 	if size <= len(t.hashes) { // never, while the store evicts at its bound; a table must not fill
