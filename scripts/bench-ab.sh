@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-ab.sh COMMIT: the drift processor's share of its collector's CPU, in the collector built from
 # COMMIT (A) and in the one built from the working tree (B), both with the processor, side by side as
-# bench-e2e.sh runs its two collectors. Each collector is sampled by perf
+# bench-e2e.sh runs its two collectors (REQUESTS as there). Each collector is sampled by perf
 # at 1,999 Hz, twenty times the rate of Go's profiler, so that a difference of a few percent in the
 # processor's share shows over the rounds' noise. Needs perf (Debian: linux-perf).
 set -euo pipefail
@@ -11,6 +11,8 @@ RATE=${RATE:-20000}
 DURATION=${DURATION:-30s}
 ROUNDS=${ROUNDS:-6}
 command -v perf >/dev/null || { echo "bench-ab: perf is needed (apt-get install linux-perf)" >&2; exit 1; }
+source scripts/bench-lib.sh
+loadgen_requests
 [[ -f _build/components.go ]] || { echo "bench-ab: run make build first (for ocb's sources in _build)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'git worktree remove --force "$work/src" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -28,7 +30,6 @@ collector "$work/a" "$work/src"
 collector "$work/b" "$PWD"
 declare -A bin=([A]="$work/a/otelcol" [B]="$work/b/otelcol")
 
-source scripts/bench-lib.sh
 bench_inputs "$work"
 config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "drift, batch"; }
 # share PERFDATA: the percentage of the samples inside the processor's entry point.
@@ -46,9 +47,9 @@ for r in $(seq "$ROUNDS"); do
   for n in "${order[@]}"; do "${bin[$n]}" --config "$work/$n.yaml" >/dev/null 2>&1 & pids[$n]=$!; done
   sleep 2
   for n in A B; do perf record -q -F 1999 -g -p "${pids[$n]}" -o "$work/$n.perf" >/dev/null 2>&1 & perfs[$n]=$!; done
-  _build/loadgen -endpoint "127.0.0.1:${ports[${order[0]}]}" -rate "$RATE" -duration "$DURATION" >/dev/null &
+  _build/loadgen -endpoint "127.0.0.1:${ports[${order[0]}]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" >/dev/null &
   first=$!
-  _build/loadgen -endpoint "127.0.0.1:${ports[${order[1]}]}" -rate "$RATE" -duration "$DURATION" >/dev/null
+  _build/loadgen -endpoint "127.0.0.1:${ports[${order[1]}]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" >/dev/null
   wait "$first"
   kill -INT "${perfs[A]}" "${perfs[B]}"; wait "${perfs[A]}" "${perfs[B]}" 2>/dev/null || true
   kill -INT "${pids[A]}" "${pids[B]}"; wait "${pids[A]}" "${pids[B]}" 2>/dev/null || true

@@ -11,6 +11,7 @@
 # With EXPORTER=otlp both export over OTLP/gRPC (the exporter's defaults) to one more collector that
 # stands in for a backend (its own CPU is not counted), rather than to the debug exporter;
 # EXPORT_COMPRESSION=none (or zstd, ...) changes the exporter's compression from its default, gzip.
+# REQUESTS=per-service: each request holds one service's spans rather than whole traces (bench-lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-20000}
@@ -22,11 +23,12 @@ otlp) ;;
 debug) [[ -z ${EXPORT_COMPRESSION:-} ]] || { echo "bench-e2e: EXPORT_COMPRESSION needs EXPORTER=otlp" >&2; exit 1; } ;;
 *) echo "bench-e2e: EXPORTER is debug or otlp, not $EXPORTER" >&2; exit 1 ;;
 esac
+source scripts/bench-lib.sh
+loadgen_requests
 collector=_build/otelcol-drift
 work=$(mktemp -d)
 sink=""
 trap '[[ $sink ]] && kill "$sink" 2>/dev/null; rm -rf "$work"' EXIT
-source scripts/bench-lib.sh
 bench_inputs "$work"
 if [[ $EXPORTER == otlp ]]; then # the backend both collectors export to (collector_config reads sink_endpoint)
   sink_port=$((40000 + RANDOM % 20000)) sink_endpoint=127.0.0.1:$sink_port
@@ -56,9 +58,9 @@ round() {
   done
   sleep 2
   for name in "$1" "$2"; do before[$name]=$(cpu "${pids[$name]}"); done
-  _build/loadgen -endpoint "127.0.0.1:${ports[$1]}" -rate "$RATE" -duration "$DURATION" > "$work/$1.sent" &
+  _build/loadgen -endpoint "127.0.0.1:${ports[$1]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" > "$work/$1.sent" &
   local first=$!
-  _build/loadgen -endpoint "127.0.0.1:${ports[$2]}" -rate "$RATE" -duration "$DURATION" > "$work/$2.sent"
+  _build/loadgen -endpoint "127.0.0.1:${ports[$2]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" > "$work/$2.sent"
   wait $first
   sleep 1
   local out=()
@@ -87,7 +89,7 @@ for r in $(seq "$ROUNDS"); do
   ratios+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.3f", a / b }')")
   echo "round: without ${without} ns/span, with ${with} ns/span, ratio ${ratios[-1]}"
 done
-echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION}; $EXPORTER exporter${EXPORT_COMPRESSION:+, compression $EXPORT_COMPRESSION})"
+echo "CPU per span (medians of $ROUNDS rounds) without drift: $(median "${withouts[@]}") ns; with drift: $(median "${withs[@]}") ns (rate ${RATE} spans/s each, for ${DURATION}; requests of $REQUESTS; $EXPORTER exporter${EXPORT_COMPRESSION:+, compression $EXPORT_COMPRESSION})"
 echo "ratio: $(median "${ratios[@]}") (median of the rounds' ratios)"
 if [[ $sink ]]; then # a collector whose exporter failed would have done less work: check the sink got all
   sent=$(awk '{s += $1} END {print s}' "$work/all.sent")

@@ -40,6 +40,17 @@ $uses
 YAML
 }
 
+# loadgen_requests: sets loadgen_flags for REQUESTS: whole-traces (the default: each request holds
+# whole traces) or per-service (each holds one service's spans, as a gateway receives them from each
+# service's SDK or agent, so that a call's client and server spans pair through the pairing store).
+loadgen_requests() {
+  case ${REQUESTS:=whole-traces} in
+  whole-traces) loadgen_flags=() ;;
+  per-service) loadgen_flags=(-per-service) ;;
+  *) echo "$(basename "$0"): REQUESTS is whole-traces or per-service, not $REQUESTS" >&2; return 1 ;;
+  esac
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # sink_config FILE PORT: the backend the collectors export to when sink_endpoint is set: a collector that
