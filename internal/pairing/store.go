@@ -70,9 +70,10 @@ const (
 const periodsPerTTL = 4
 
 // Store is a bounded map of waiting entries with a time-to-live, in shards by a seeded hash of the
-// key so that concurrent batches rarely wait for each other. An entry carries the period it arrived in rather
-// than a deadline in a queue: expiry walks the entries once per period, which costs far less memory
-// than a queue would (the store is sized for the busiest minute, the walk is once per period).
+// key so that concurrent batches rarely wait for each other. An entry carries the period it arrived
+// in rather than a deadline in a queue: expiry walks the entries once per period, which costs far
+// less memory than a queue would (the store is sized for the busiest minute, the walk is once per
+// period).
 type Store struct {
 	shards [numShards]shard
 	seed   [3]uint64
