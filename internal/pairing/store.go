@@ -4,6 +4,7 @@
 package pairing
 
 import (
+	"hash/maphash"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -76,7 +77,7 @@ const periodsPerTTL = 4
 // period).
 type Store struct {
 	shards [numShards]shard
-	seed   [3]uint64
+	seed   maphash.Seed
 	period int64 // nanoseconds
 
 	expiring sync.Mutex
@@ -99,7 +100,7 @@ type shard struct {
 // shard) for at least ttl each.
 func New(ttl time.Duration, maxEntries int) *Store {
 	s := &Store{period: max(int64(ttl)/periodsPerTTL, 1), lastWalk: math.MinInt64,
-		seed: [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()}}
+		seed: maphash.MakeSeed()}
 	for i := range s.shards {
 		perShard := max(1, maxEntries/numShards)
 		s.shards[i] = shard{max: perShard, entries: newTable(perShard)}

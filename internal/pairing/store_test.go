@@ -184,14 +184,14 @@ func TestNeverMoreThanMax(t *testing.T) {
 // operation are strings of the span that the store keeps, not copies.
 func BenchmarkBytesPerPending(b *testing.B) {
 	const n = 200_000
-	for _, max := range []int{n, 5 * n} {
-		b.Run(fmt.Sprintf("max=%d", max), func(b *testing.B) {
+	for _, bound := range []int{n, 5 * n} {
+		b.Run(fmt.Sprintf("max=%d", bound), func(b *testing.B) {
 			var before, after runtime.MemStats
 			op := judge.Operation{Name: "hipstershop.CartService", Sep: "/", Detail: "GetCart", Structured: true}
 			for b.Loop() {
 				runtime.GC()
 				runtime.ReadMemStats(&before)
-				s := New(time.Hour, max)
+				s := New(time.Hour, bound)
 				for i := 0; i < n; i++ {
 					k := Key{Trace: [16]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)}, Span: [8]byte{byte(i), byte(i >> 8), byte(i >> 16)}}
 					s.Put(k, Entry{State: SeenServer, Service: "cartservice", Operation: op, OpText: "hipstershop.CartService/GetCart"}, t0, nil)

@@ -1,7 +1,7 @@
 package pairing
 
 import (
-	"encoding/binary"
+	"hash/maphash"
 	"math/bits"
 )
 
@@ -35,19 +35,11 @@ func newTable(maxEntries int) table {
 	return table{limit: max(minPlaces, (maxEntries*maxLoadDen+maxLoadNum-1)/maxLoadNum)}
 }
 
-// hashOf mixes a key's ids with a seed (the ids come from the network, so they must not choose the
-// places). Trace and span ids are random by the W3C specification, but no instrumentation is
-// trusted to make them so.
-func hashOf(k Key, seed [3]uint64) uint64 {
-	span := binary.LittleEndian.Uint64(k.Span[:])
-	lo, hi := binary.LittleEndian.Uint64(k.Trace[:8]), binary.LittleEndian.Uint64(k.Trace[8:])
-	return mix(span^seed[0], lo^seed[1]) ^ mix(hi^seed[2], span)
-}
-
-func mix(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b^0xe7037ed1a0b428db)
-	return hi ^ lo
-}
+// hashOf hashes a key with the store's seed: the ids come from the network, so they must not choose
+// the places. A seeded multiply-and-fold of our own was faster (9 ns against 15 in a loop; about 10 ns
+// a lookup out of the caches, 2-3% of what the processor costs a span at a gateway), not enough to
+// keep a hash of our own rather than the standard library's.
+func hashOf(k Key, seed maphash.Seed) uint64 { return maphash.Comparable(seed, k) }
 
 // home is the place where probing for h starts: h's high bits scaled to the table's size, so that
 // the size need not be a power of two (its last growth stops at the limit).
