@@ -47,9 +47,9 @@ for r in $(seq "$ROUNDS"); do
   for n in "${order[@]}"; do "${bin[$n]}" --config "$work/$n.yaml" >/dev/null 2>&1 & pids[$n]=$!; done
   sleep 2
   for n in A B; do perf record -q -F 1999 -g -p "${pids[$n]}" -o "$work/$n.perf" >/dev/null 2>&1 & perfs[$n]=$!; done
-  _build/loadgen -endpoint "127.0.0.1:${ports[${order[0]}]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" >/dev/null &
+  loadgen "${ports[${order[0]}]}" >/dev/null &
   first=$!
-  _build/loadgen -endpoint "127.0.0.1:${ports[${order[1]}]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" >/dev/null
+  loadgen "${ports[${order[1]}]}" >/dev/null
   wait "$first"
   kill -INT "${perfs[A]}" "${perfs[B]}"; wait "${perfs[A]}" "${perfs[B]}" 2>/dev/null || true
   kill -INT "${pids[A]}" "${pids[B]}"; wait "${pids[A]}" "${pids[B]}" 2>/dev/null || true

@@ -58,9 +58,9 @@ round() {
   done
   sleep 2
   for name in "$1" "$2"; do before[$name]=$(cpu "${pids[$name]}"); done
-  _build/loadgen -endpoint "127.0.0.1:${ports[$1]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" > "$work/$1.sent" &
+  loadgen "${ports[$1]}" > "$work/$1.sent" &
   local first=$!
-  _build/loadgen -endpoint "127.0.0.1:${ports[$2]}" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}" > "$work/$2.sent"
+  loadgen "${ports[$2]}" > "$work/$2.sent"
   wait $first
   sleep 1
   local out=()

@@ -51,6 +51,9 @@ loadgen_requests() {
   esac
 }
 
+# loadgen PORT: sends to 127.0.0.1:PORT at RATE for DURATION, as REQUESTS says; prints the spans sent.
+loadgen() { _build/loadgen -endpoint "127.0.0.1:$1" -rate "$RATE" -duration "$DURATION" "${loadgen_flags[@]}"; }
+
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # sink_config FILE PORT: the backend the collectors export to when sink_endpoint is set: a collector that
