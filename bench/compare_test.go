@@ -313,34 +313,6 @@ func BenchmarkSpanMetricsBoutique(b *testing.B) {
 	alone(b, newSpanMetrics(b), boutiqueBatches(b))
 }
 
-// walker reads of each span what any judge of calls must read at least, and does nothing with it:
-// its kind, its ids, and the keys of its attributes. Its time per span is a floor under the drift
-// processor's, and shows what a ratio against spanmetricsconnector can be at most.
-type walker struct{ sink byte }
-
-func (w *walker) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
-		w.sink ^= byte(s.Kind()) ^ s.TraceID()[0] ^ s.SpanID()[0] ^ s.ParentSpanID()[0]
-		for k := range s.Attributes().All() {
-			if k != "" {
-				w.sink ^= k[0]
-			}
-		}
-	})
-	return nil
-}
-
-func (w *walker) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
-
-func BenchmarkFloorSynthetic(b *testing.B) {
-	_, batches := syntheticSystem(b, 200)
-	alone(b, &walker{}, batches)
-}
-
-func BenchmarkFloorBoutique(b *testing.B) {
-	alone(b, &walker{}, boutiqueBatches(b))
-}
-
 // TestBatchesConform: the benchmarks measure conforming calls, so every call of their batches must
 // conform, and there must be calls to judge.
 func TestBatchesConform(t *testing.T) {
