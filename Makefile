@@ -14,7 +14,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # at the deadline with "context deadline exceeded" though nothing failed (golang/go#75804, fixed in
 # Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
+FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
 .PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 

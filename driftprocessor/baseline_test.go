@@ -79,6 +79,19 @@ func TestBaselineReload(t *testing.T) {
 	assert.Equal(t, "drift", h.attr(1, "drift.status"))
 }
 
+// TestBaselineEmptiedAtReload: a baseline whose entries were all removed, comments left, is an error
+// at reload like any broken file (it once stopped the collector), and the last good one stays.
+func TestBaselineEmptiedAtReload(t *testing.T) {
+	h, path := baselineHarness(t, acceptPayment)
+	for _, emptied := range []string{"# every entry went in PAY-123\n", "---\n"} {
+		require.NoError(t, os.WriteFile(path, []byte(emptied), 0o600))
+		h.p.reloadBaseline()
+		h.sink.Reset()
+		h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
+		assert.Equal(t, "known", h.attr(1, "drift.status"), "%q: the last good baseline still accepts frontend -> payment", emptied)
+	}
+}
+
 func TestBrokenBaselineAtStartup(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "baseline.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("version: 1\naccepted:\n  - {caller: a, callee: b, until: soon}\n"), 0o600))

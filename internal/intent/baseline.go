@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"bytes"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -46,16 +45,12 @@ func LoadBaseline(path string) (*Baseline, []byte, error) { return readAndParse(
 // ParseBaseline reads a baseline from data.
 func ParseBaseline(file string, data []byte) (*Baseline, error) {
 	d := &decoder{file: file}
-	if len(bytes.TrimSpace(data)) == 0 {
-		d.errorf(1, "version", "the baseline file is empty")
-		return nil, d.err()
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(file, err)
+	root, err := d.document(data, "baseline")
+	if err != nil {
+		return nil, err
 	}
 	b := &Baseline{File: file}
-	fs, _ := d.fields(doc.Content[0], "", "version", "accepted")
+	fs, _ := d.fields(root, "", "version", "accepted")
 	hasVersion := false
 	for _, f := range fs {
 		switch f.key {

@@ -49,3 +49,26 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadBaseline: no input makes the baseline reader panic or hang, and what fails says where.
+func FuzzLoadBaseline(f *testing.F) {
+	f.Add([]byte("version: 1\naccepted:\n  - {caller: web, callee: pay, kind: forbidden_dependency, until: 2026-12-31, reason: PAY-123}\n"))
+	f.Add([]byte("# emptied\n"))
+	f.Add([]byte("version: 1\naccepted: [&a {caller: x, callee: y}, *a]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("ParseBaseline hangs on %q", data)) })
+		defer watchdog.Stop()
+		b, err := ParseBaseline("b.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "b.yaml:") {
+				t.Fatalf("error without file and line: %v", err)
+			}
+			return
+		}
+		for _, e := range b.Entries {
+			if e.Caller == "" || e.Callee == "" {
+				t.Fatalf("an entry without caller or callee loaded: %+v", e)
+			}
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package intent
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -57,22 +56,14 @@ func ReadFile(path string) ([]byte, error) {
 // checks what needs the whole model: references, layers, globs.
 func Parse(file string, data []byte) (*Model, error) {
 	d := &decoder{file: file}
-	if len(bytes.TrimSpace(data)) == 0 {
-		d.errorf(1, "version", "the intent file is empty")
-		return nil, d.err()
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(file, err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		d.errorf(1, "version", "the intent file is empty")
-		return nil, d.err()
+	root, err := d.document(data, "intent")
+	if err != nil {
+		return nil, err
 	}
 	m := &Model{File: file}
-	d.model(doc.Content[0], m)
+	d.model(root, m)
 	if d.overBudget() {
-		return nil, &Error{File: file, Line: 1, Key: "(document)", Msg: fmt.Sprintf("expands to more than %d YAML nodes (alias bomb?)", maxNodes)}
+		return nil, &Error{File: file, Line: 1, Key: documentKey, Msg: fmt.Sprintf("expands to more than %d YAML nodes (alias bomb?)", maxNodes)}
 	}
 	return m, d.err()
 }

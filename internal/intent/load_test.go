@@ -56,6 +56,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"empty file", "", "f.yaml:1: version: the intent file is empty"},
 		{"only a comment", "# nothing yet\n", "f.yaml:1: version: the intent file is empty"},
+		{"not a mapping", "- version: 1\n", "f.yaml:1: (document): expected a mapping, found a list"},
 		{"wrong version", "version: 2\nservices: {a: {}}\n", "f.yaml:1: version: unsupported version 2"},
 		{"version not a number", "version: one\n", "f.yaml:1: version: expected an integer"},
 		{"missing version", "system: x\nservices: {a: {}}\n", "f.yaml:1: version: missing"},
@@ -318,6 +319,10 @@ accepted:
 		{"version: 1\naccepted:\n  - {caller: a, callee: b, until: soon}\n", `b.yaml:3: accepted[0].until: "soon" is not a date`},
 		{"version: 1\naccepted:\n  - {caller: a, callee: b, why: x}\n", `b.yaml:3: accepted[0].why: unknown key`},
 		{"", "b.yaml:1: version: the baseline file is empty"},
+		{"# accepted later\n", "b.yaml:1: version: the baseline file is empty"},
+		{"---\n", "b.yaml:2: (document): expected a mapping, found nothing"},
+		{"[a, b]\n", "b.yaml:1: (document): expected a mapping, found a list"},
+		{"version: 1\naccepted: {caller: a}\n", "b.yaml:2: accepted: expected a list, found a mapping"},
 	} {
 		if _, err := ParseBaseline("b.yaml", []byte(tt.yaml)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want %s", tt.yaml, err, tt.want)

@@ -33,7 +33,13 @@ type decoder struct {
 	visited int
 }
 
+// documentKey names the whole document where an error is about its root rather than a key.
+const documentKey = "(document)"
+
 func (d *decoder) errorf(line int, key, format string, args ...any) {
+	if key == "" {
+		key = documentKey
+	}
 	if len(d.errs) < maxErrors {
 		d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
@@ -51,6 +57,21 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 }
 
 func (d *decoder) overBudget() bool { return d.visited > maxNodes }
+
+// document parses data as a YAML document and returns its root. A file with nothing in it but
+// blanks and comments is an error, as is one that is not YAML; what names the file in the message
+// ("intent", "baseline").
+func (d *decoder) document(data []byte, what string) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(d.file, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		d.errorf(1, "version", "the %s file is empty", what)
+		return nil, d.err()
+	}
+	return doc.Content[0], nil
+}
 
 // field is one key of a mapping.
 type field struct {
