@@ -85,12 +85,13 @@ func BenchmarkPairingFloorBoutique(b *testing.B) {
 	alone(b, newPairer(), boutiqueBatches(b))
 }
 
-// BenchmarkPairingFloorCompareBoutique: the pairing floor and spanmetricsconnector side by side, warm
-// and as in a collector (evicted); "ratio" is how many times cheaper than spanmetricsconnector a
+// BenchmarkPairingFloorCompareBoutique: the pairing floor and spanmetricsconnector side by side,
+// interleaved (as BenchmarkCompareBoutique) and as in a collector (evicted, as
+// BenchmarkEvictedCompareBoutique); "ratio" is how many times cheaper than spanmetricsconnector a
 // judge that pairs calls across batches can be at most.
 func BenchmarkPairingFloorCompareBoutique(b *testing.B) {
 	batches := boutiqueBatches(b)
-	b.Run("warm", func(b *testing.B) {
+	b.Run("interleaved", func(b *testing.B) {
 		batch := inTurn(batches)
 		sideBySide(b, side{"floor", newPairer(), batch}, side{"spanmetrics", newSpanMetrics(b), batch}, "ratio")
 	})
