@@ -24,13 +24,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: 1\nlayers: [&x a, *x]\n"))
 	f.Add([]byte("version: 1\nrules: [{name: r, deny: {from: {kind: [database]}, to: '*'}, except: [{}]}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("LoadBytes hangs on %q", data)) })
-		defer watchdog.Stop()
-		c, err := LoadBytes("f.yaml", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "f.yaml:") {
-				t.Fatalf("error without file and line: %v", err)
-			}
+		c, ok := loads(t, "f.yaml", data, LoadBytes)
+		if !ok {
 			return
 		}
 		for id := 0; id < c.NumNodes(); id++ {
@@ -56,13 +51,8 @@ func FuzzLoadBaseline(f *testing.F) {
 	f.Add([]byte("# emptied\n"))
 	f.Add([]byte("version: 1\naccepted: [&a {caller: x, callee: y}, *a]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("ParseBaseline hangs on %q", data)) })
-		defer watchdog.Stop()
-		b, err := ParseBaseline("b.yaml", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "b.yaml:") {
-				t.Fatalf("error without file and line: %v", err)
-			}
+		b, ok := loads(t, "b.yaml", data, ParseBaseline)
+		if !ok {
 			return
 		}
 		for _, e := range b.Entries {
@@ -71,4 +61,16 @@ func FuzzLoadBaseline(f *testing.F) {
 			}
 		}
 	})
+}
+
+// loads reads data with load, and fails the test when load hangs, or fails without naming the file
+// and line; ok says whether data loaded.
+func loads[T any](t *testing.T, file string, data []byte, load func(file string, data []byte) (T, error)) (v T, ok bool) {
+	watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("loading %s hangs on %q", file, data)) })
+	defer watchdog.Stop()
+	v, err := load(file, data)
+	if err != nil && !strings.HasPrefix(err.Error(), file+":") {
+		t.Fatalf("error without file and line: %v", err)
+	}
+	return v, err == nil
 }
