@@ -166,10 +166,14 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 	sh.mu.Lock()
 	var out slot
 	var dropped bool
-	if sh.entries.n >= sh.max && sh.entries.find(k, h) < 0 {
-		out, dropped = sh.evictOld(p)
+	if i := sh.entries.find(k, h); i >= 0 {
+		sh.entries.recs[i].sl = sl
+	} else {
+		if sh.entries.n >= sh.max {
+			out, dropped = sh.evictOld(p)
+		}
+		sh.entries.insert(k, h, sl)
 	}
-	sh.entries.put(k, h, sl)
 	sh.mu.Unlock()
 	if dropped && evicted != nil {
 		evicted(out.entry())

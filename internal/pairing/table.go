@@ -71,12 +71,9 @@ func (t *table) find(k Key, h uint64) int {
 	return -1
 }
 
-// put stores sl under k, replacing any entry there. The caller keeps the table within its bound.
-func (t *table) put(k Key, h uint64, sl slot) {
-	if i := t.find(k, h); i >= 0 {
-		t.recs[i].sl = sl
-		return
-	}
+// insert stores sl under k, which the table does not hold (find said so). The caller keeps the table
+// within its bound.
+func (t *table) insert(k Key, h uint64, sl slot) {
 	if (t.n+1)*maxLoadDen > len(t.hashes)*maxLoadNum {
 		t.grow()
 	}

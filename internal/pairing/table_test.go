@@ -27,10 +27,13 @@ func TestTableAgreesWithAMap(t *testing.T) {
 			for op := 0; op < 5_000; op++ {
 				i := rnd.IntN(60)
 				k, h := key(i), hashes.of(i)
-				switch at := tb.find(k, h); {
-				case rnd.IntN(2) == 0 && len(want) < 40:
-					v := string(rune('a' + op%26))
-					tb.put(k, h, slot{service: v})
+				v := string(rune('a' + op%26))
+				switch at, put := tb.find(k, h), rnd.IntN(2) == 0; {
+				case put && at >= 0: // as Store.Put replaces
+					tb.recs[at].sl = slot{service: v}
+					want[i] = v
+				case put && len(want) < 40:
+					tb.insert(k, h, slot{service: v})
 					want[i] = v
 				case at >= 0:
 					tb.remove(at)
