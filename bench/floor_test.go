@@ -102,27 +102,38 @@ func BenchmarkPairingFloorCompareBoutique(b *testing.B) {
 }
 
 // TestPairerPairsBoutique: the pairing floor must do the work it stands for, pairing the two sides
-// of the Online Boutique's calls across batches; otherwise it would be a floor under nothing.
+// of the Online Boutique's calls across batches; otherwise it would be a floor under nothing. Every
+// server span whose client span is in the minute must pair, and nothing else.
 func TestPairerPairsBoutique(t *testing.T) {
-	p := newPairer()
-	clients, servers := 0, 0
-	for _, td := range boutiqueBatches(t) {
+	batches := boutiqueBatches(t)
+	clients := map[pairing.Key]bool{}
+	var servers []pairing.Key
+	for _, td := range batches {
 		capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			switch s.Kind() {
 			case ptrace.SpanKindClient, ptrace.SpanKindProducer:
-				clients++
+				clients[pairing.Key{Trace: s.TraceID(), Span: s.SpanID()}] = true
 			case ptrace.SpanKindServer, ptrace.SpanKindConsumer:
-				if !s.ParentSpanID().IsEmpty() {
-					servers++
+				if parent := s.ParentSpanID(); !parent.IsEmpty() {
+					servers = append(servers, pairing.Key{Trace: s.TraceID(), Span: parent})
 				}
 			}
 		})
+	}
+	want := 0
+	for _, k := range servers {
+		if clients[k] {
+			want++
+		}
+	}
+	p := newPairer()
+	for _, td := range batches {
 		_ = p.ConsumeTraces(context.Background(), td)
 	}
-	pairs := (clients + servers - len(p.waiting)) / 2
+	paired := (len(clients) + len(servers) - len(p.waiting)) / 2
 	t.Logf("%d client spans, %d server spans with a parent, %d calls paired, %d sides waiting",
-		clients, servers, pairs, len(p.waiting))
-	if pairs < min(clients, servers)*9/10 {
-		t.Errorf("%d calls paired out of %d client and %d server spans", pairs, clients, servers)
+		len(clients), len(servers), paired, len(p.waiting))
+	if want == 0 || paired != want {
+		t.Errorf("%d calls paired, %d server spans have their client span in the minute", paired, want)
 	}
 }
