@@ -16,7 +16,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run run-prometheus test build lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-prometheus test build generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -41,7 +41,12 @@ $(COLLECTOR): $(OCB) $(SOURCES)
 	$(OCB) --config builder-config.yaml
 	@touch $(COLLECTOR)
 
+## generate: each component's metadata, telemetry and documentation from its metadata.yaml, with mdatagen
+generate:
+	scripts/generate.sh
+
 lint:
+	scripts/generate.sh --check
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	cd demo && $(GO) vet ./...

@@ -86,7 +86,7 @@ func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, er
 		stop:    make(chan struct{}),
 	}
 	p.badSpans = &badSpanLog{logger: set.Logger, now: func() time.Time { return p.now() }}
-	p.recorder = record.New(record.DefaultLimits, tb.DriftIntentReloads)
+	p.recorder = record.New(record.DefaultLimits, tb.IntentReloads)
 	bc := behaviour.DefaultConfig
 	bc.Window, bc.MinCalls, bc.MaxEdges, bc.SiblingTTL = cfg.Behaviour.Window, cfg.Behaviour.MinCalls, cfg.Behaviour.MaxEdges, cfg.Pairing.TTL
 	p.behaviour = behaviour.New(bc)
@@ -135,34 +135,45 @@ func (p *driftProcessor) use(m *intent.Compiled) {
 func (p *driftProcessor) registerObservers() error {
 	t, r := p.telemetry, p.recorder
 	return errors.Join(
-		t.RegisterDriftCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterCallsCallback(func(_ context.Context, o metric.Int64Observer) error {
 			r.Observe(o, nil, nil, nil)
 			return nil
 		}),
-		t.RegisterDriftViolationsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterViolationsCallback(func(_ context.Context, o metric.Int64Observer) error {
 			r.Observe(nil, o, nil, nil)
 			return nil
 		}),
-		t.RegisterDriftUnresolvedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterUnresolvedCallback(func(_ context.Context, o metric.Int64Observer) error {
 			r.Observe(nil, nil, o, nil)
 			return nil
 		}),
-		t.RegisterDriftSpansMalformedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterSpansMalformedCallback(func(_ context.Context, o metric.Int64Observer) error {
 			r.Observe(nil, nil, nil, o)
 			return nil
 		}),
-		t.RegisterDriftEdgesCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterEdgesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			for status, n := range r.Edges() {
 				o.Observe(n, edgeStatus[status])
 			}
 			return nil
 		}),
-		t.RegisterDriftPairingPendingCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterPairingPendingCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(p.resolver.Pending()))
 			return nil
 		}),
-		t.RegisterDriftEdgeBehaviourCallback(p.observeBehaviour),
-		t.RegisterDriftEdgeAbsentCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterEdgeLatencyP99Callback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
+			return s.P99.Seconds(), s.Expect.LatencyP99 > 0
+		})),
+		t.RegisterEdgeLatencyP99ExpectedCallback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
+			return s.Expect.LatencyP99.Seconds(), s.Expect.LatencyP99 > 0
+		})),
+		t.RegisterEdgeErrorRateCallback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
+			return s.ErrorRate, s.Expect.HasErrorRate
+		})),
+		t.RegisterEdgeErrorRateExpectedCallback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
+			return s.Expect.ErrorRate, s.Expect.HasErrorRate
+		})),
+		t.RegisterEdgeAbsentCallback(func(_ context.Context, o metric.Int64Observer) error {
 			m := p.current.Load()
 			if m.absence == nil {
 				return nil
@@ -177,7 +188,7 @@ func (p *driftProcessor) registerObservers() error {
 			})
 			return nil
 		}),
-		t.RegisterDriftBaselineStaleCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterBaselineStaleCallback(func(_ context.Context, o metric.Int64Observer) error {
 			if bl := p.baseline.Load(); bl != nil {
 				bl.eachStale(func(e *intent.Accepted, reason string) {
 					o.Observe(1, metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, e.Caller),
@@ -187,7 +198,7 @@ func (p *driftProcessor) registerObservers() error {
 			}
 			return nil
 		}),
-		t.RegisterDriftEdgeFirstSeenCallback(func(_ context.Context, o metric.Int64Observer) error {
+		t.RegisterEdgeFirstSeenCallback(func(_ context.Context, o metric.Int64Observer) error {
 			p.sights.Each(func(e history.Edge, at time.Time) {
 				o.Observe(at.Unix(), metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, e.Caller),
 					attribute.String(record.AttrCallee, e.Callee), attribute.String(record.AttrKind, e.Kind))))
@@ -197,18 +208,17 @@ func (p *driftProcessor) registerObservers() error {
 	)
 }
 
-// observeBehaviour reports each edge's observed p99 and error rate next to the expected ones.
-func (p *driftProcessor) observeBehaviour(_ context.Context, p99, p99Expected, errorRate, errorRateExpected metric.Float64Observer) {
-	for _, s := range p.behaviour.Stats() {
-		attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, s.Edge.Caller), attribute.String(record.AttrCallee, s.Edge.Callee)))
-		if s.Expect.LatencyP99 > 0 {
-			p99.Observe(s.P99.Seconds(), attrs)
-			p99Expected.Observe(s.Expect.LatencyP99.Seconds(), attrs)
+// observeBehaviour makes the callback of one behaviour gauge: value picks the figure of an edge's
+// window, and whether the edge has the expectation that figure belongs to.
+func (p *driftProcessor) observeBehaviour(value func(behaviour.EdgeStats) (float64, bool)) metric.Float64Callback {
+	return func(_ context.Context, o metric.Float64Observer) error {
+		for _, s := range p.behaviour.Stats() {
+			if v, ok := value(s); ok {
+				o.Observe(v, metric.WithAttributeSet(attribute.NewSet(attribute.String(record.AttrCaller, s.Edge.Caller),
+					attribute.String(record.AttrCallee, s.Edge.Callee))))
+			}
 		}
-		if s.Expect.HasErrorRate {
-			errorRate.Observe(s.ErrorRate, attrs)
-			errorRateExpected.Observe(s.Expect.ErrorRate, attrs)
-		}
+		return nil
 	}
 }
 
