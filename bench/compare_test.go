@@ -27,9 +27,9 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/driftconnector"
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
-	"github.com/driftprocessor/driftprocessor/internal/synth"
+	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
 // BatchSize is the size of the batches both components are fed.
@@ -68,13 +68,13 @@ func start(tb testing.TB, c component.Component) {
 
 // syntheticSystem is the realistic case: 200 services, 2,000 declared dependencies.
 func syntheticSystem(tb testing.TB, services int) (intentFile string, batches []ptrace.Traces) {
-	sys := synth.New(services, 10, 42)
+	sys := synthtest.New(services, 10, 42)
 	return writeIntent(tb, sys.Intent()), asReceived(tb, sys.Batches(20, batchSize))
 }
 
 // boutiqueBatches cuts the real Online Boutique minute into shuffled batches of batchSize spans.
 func boutiqueBatches(tb testing.TB) []ptrace.Traces {
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func boutiqueBatches(tb testing.TB) []ptrace.Traces {
 		span ptrace.Span
 	}
 	var all []ref
-	capture.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) { all = append(all, ref{res, s}) })
+	capturetest.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) { all = append(all, ref{res, s}) })
 	rand.New(rand.NewPCG(1, 1)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	var out []ptrace.Traces
 	for len(all) > 0 {
@@ -224,7 +224,7 @@ func BenchmarkEvictedCompareSynthetic(b *testing.B) {
 }
 
 func BenchmarkEvictedCompareBoutique(b *testing.B) {
-	compareOn(b, capture.BoutiqueIntent(), receive(b, boutiqueBatches(b)).evicted(b))
+	compareOn(b, capturetest.BoutiqueIntent(), receive(b, boutiqueBatches(b)).evicted(b))
 }
 
 func BenchmarkEvictedDriftSynthetic(b *testing.B) {
@@ -233,7 +233,7 @@ func BenchmarkEvictedDriftSynthetic(b *testing.B) {
 }
 
 func BenchmarkEvictedDriftBoutique(b *testing.B) {
-	measure(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).evicted(b))
+	measure(b, newDrift(b, capturetest.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).evicted(b))
 }
 
 func BenchmarkReceivedCompareSynthetic(b *testing.B) {
@@ -242,7 +242,7 @@ func BenchmarkReceivedCompareSynthetic(b *testing.B) {
 }
 
 func BenchmarkReceivedCompareBoutique(b *testing.B) {
-	compareOn(b, capture.BoutiqueIntent(), receive(b, boutiqueBatches(b)).fresh(b))
+	compareOn(b, capturetest.BoutiqueIntent(), receive(b, boutiqueBatches(b)).fresh(b))
 }
 
 func BenchmarkReceivedDriftSynthetic(b *testing.B) {
@@ -251,7 +251,7 @@ func BenchmarkReceivedDriftSynthetic(b *testing.B) {
 }
 
 func BenchmarkReceivedDriftBoutique(b *testing.B) {
-	measure(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).fresh(b))
+	measure(b, newDrift(b, capturetest.BoutiqueIntent(), driftprocessor.AnnotateDrift), receive(b, boutiqueBatches(b)).fresh(b))
 }
 
 func BenchmarkReceivedSpanMetricsSynthetic(b *testing.B) {
@@ -269,7 +269,7 @@ func BenchmarkCompareSynthetic(b *testing.B) {
 }
 
 func BenchmarkCompareBoutique(b *testing.B) {
-	compare(b, capture.BoutiqueIntent(), boutiqueBatches(b))
+	compare(b, capturetest.BoutiqueIntent(), boutiqueBatches(b))
 }
 
 func BenchmarkDriftSynthetic(b *testing.B) {
@@ -301,7 +301,7 @@ func BenchmarkDriftSyntheticParallel(b *testing.B) {
 }
 
 func BenchmarkDriftBoutique(b *testing.B) {
-	alone(b, newDrift(b, capture.BoutiqueIntent(), driftprocessor.AnnotateDrift), boutiqueBatches(b))
+	alone(b, newDrift(b, capturetest.BoutiqueIntent(), driftprocessor.AnnotateDrift), boutiqueBatches(b))
 }
 
 func BenchmarkSpanMetricsSynthetic(b *testing.B) {
@@ -322,8 +322,8 @@ func TestBatchesConform(t *testing.T) {
 		batches []ptrace.Traces
 	}{
 		"synthetic":            {intentFile, synthetic},
-		"synthetic with rules": {writeIntent(t, synth.New(200, 10, 42).Intent()+twentyRules()), synthetic},
-		"boutique":             {capture.BoutiqueIntent(), boutiqueBatches(t)},
+		"synthetic with rules": {writeIntent(t, synthtest.New(200, 10, 42).Intent()+twentyRules()), synthetic},
+		"boutique":             {capturetest.BoutiqueIntent(), boutiqueBatches(t)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := newDrift(t, tc.intent, driftprocessor.AnnotateAll)
@@ -333,7 +333,7 @@ func TestBatchesConform(t *testing.T) {
 				if err := p.ConsumeTraces(context.Background(), batch); err != nil {
 					t.Fatal(err)
 				}
-				capture.EachSpan(batch, func(_ pcommon.Resource, s ptrace.Span) {
+				capturetest.EachSpan(batch, func(_ pcommon.Resource, s ptrace.Span) {
 					if v, ok := s.Attributes().Get("drift.status"); ok {
 						judged++
 						if v.Str() != "conforming" {
@@ -386,7 +386,7 @@ func BenchmarkConnectorAfterProcessorSynthetic(b *testing.B) {
 }
 
 func BenchmarkConnectorBoutique(b *testing.B) {
-	alone(b, newConnector(b, driftconnector.ModeJudge, capture.BoutiqueIntent()), boutiqueBatches(b))
+	alone(b, newConnector(b, driftconnector.ModeJudge, capturetest.BoutiqueIntent()), boutiqueBatches(b))
 }
 
 // BenchmarkModelSize: the per-span cost on the same kind of traffic, with models of 20 to 10,000
@@ -405,7 +405,7 @@ func BenchmarkModelSize(b *testing.B) {
 func BenchmarkModelSizeSameTraffic(b *testing.B) {
 	for _, n := range []int{20, 200, 2000, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			sys := synth.New(n, 10, 42)
+			sys := synthtest.New(n, 10, 42)
 			alone(b, newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), asReceived(b, sys.BatchesAmong(20, batchSize, 20)))
 		})
 	}
@@ -418,7 +418,7 @@ func BenchmarkModelSizeSameTraffic(b *testing.B) {
 func BenchmarkModelGrowth(b *testing.B) {
 	for _, traffic := range []string{"spread", "same"} {
 		b.Run(traffic, func(b *testing.B) {
-			small, large := synth.New(20, 10, 42), synth.New(10_000, 10, 42)
+			small, large := synthtest.New(20, 10, 42), synthtest.New(10_000, 10, 42)
 			largeBatches := asReceived(b, large.Batches(20, batchSize))
 			if traffic == "same" {
 				largeBatches = asReceived(b, large.BatchesAmong(20, batchSize, 20))
@@ -433,7 +433,7 @@ func BenchmarkModelGrowth(b *testing.B) {
 // BenchmarkRules: the synthetic system judged with no deny rule and with 20 that its conforming
 // traffic never breaks, side by side: what rules cost a conforming call.
 func BenchmarkRules(b *testing.B) {
-	sys := synth.New(200, 10, 42)
+	sys := synthtest.New(200, 10, 42)
 	batches := sys.Batches(20, batchSize)
 	sideBySide(b, // the same traffic for each, in memory of its own
 		side{"0", newDrift(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift), inTurn(asReceived(b, batches))},
@@ -510,7 +510,7 @@ func writeIntent(tb testing.TB, text string) string {
 
 // BenchmarkCompile10000: loading and compiling a model of 10,000 services and 100,000 dependencies.
 func BenchmarkCompile10000(b *testing.B) {
-	text := []byte(synth.New(10_000, 10, 1).Intent())
+	text := []byte(synthtest.New(10_000, 10, 1).Intent())
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		if _, err := intent.LoadBytes("intent.yaml", text); err != nil {

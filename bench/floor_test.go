@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
@@ -21,7 +21,7 @@ import (
 type walker struct{ sink byte }
 
 func (w *walker) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { w.read(s) })
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { w.read(s) })
 	return nil
 }
 
@@ -49,7 +49,7 @@ type pairer struct {
 func newPairer() *pairer { return &pairer{waiting: map[pairing.Key]bool{}} }
 
 func (p *pairer) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 		p.read(s)
 		switch s.Kind() {
 		case ptrace.SpanKindClient, ptrace.SpanKindProducer:
@@ -109,7 +109,7 @@ func TestPairerPairsBoutique(t *testing.T) {
 	clients := map[pairing.Key]bool{}
 	var servers []pairing.Key
 	for _, td := range batches {
-		capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			switch s.Kind() {
 			case ptrace.SpanKindClient, ptrace.SpanKindProducer:
 				clients[pairing.Key{Trace: s.TraceID(), Span: s.SpanID()}] = true

@@ -19,9 +19,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/driftprocessor/driftprocessor/demo/shop"
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
-	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
+	"github.com/driftprocessor/driftprocessor/internal/otlpsinktest"
 )
 
 // planned is every drift the hotfixes bring, with the kind each must show.
@@ -94,7 +94,7 @@ type edges struct {
 func (e *edges) batch(td ptrace.Traces) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 		a := s.Attributes()
 		status, ok := a.Get("drift.status")
 		if !ok {
@@ -121,7 +121,7 @@ func (e *edges) has(edge, verdict string) bool {
 }
 
 // runShop starts the collector and the shop and sends requests until stop is closed.
-func runShop(t *testing.T, sink *otlpsink.Sink) (*shop.Shop, *collectortest.Collector, func()) {
+func runShop(t *testing.T, sink *otlpsinktest.Sink) (*shop.Shop, *collectortest.Collector, func()) {
 	intent, _ := filepath.Abs(filepath.Join("..", "testdata", "demo", "intent.yaml"))
 	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", intent, "SINK", sink.Endpoint).Replace(demoCollector))
 	col.WaitMetric("drift_pairing_pending") // ready
@@ -158,7 +158,7 @@ func runShop(t *testing.T, sink *otlpsink.Sink) (*shop.Shop, *collectortest.Coll
 // found with its kind, and no declared edge is ever flagged.
 func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 	e := &edges{seen: map[string]map[string]bool{}}
-	sink, err := otlpsink.Start("127.0.0.1:0", e.batch)
+	sink, err := otlpsinktest.Start("127.0.0.1:0", e.batch)
 	require.NoError(t, err)
 	defer sink.Close()
 	s, _, stop := runShop(t, sink)
@@ -214,7 +214,7 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 func TestPrometheusFindsDrift(t *testing.T) {
 	prom, err := exec.LookPath("prometheus")
 	require.NoError(t, err, "this test needs the Debian package prometheus (.ci/run installs it)")
-	sink, err := otlpsink.Start("127.0.0.1:0", func(ptrace.Traces) {})
+	sink, err := otlpsinktest.Start("127.0.0.1:0", func(ptrace.Traces) {})
 	require.NoError(t, err)
 	defer sink.Close()
 	s, col, stop := runShop(t, sink)

@@ -23,8 +23,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/demo/shop"
-	"github.com/driftprocessor/driftprocessor/internal/capture"
-	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
+	"github.com/driftprocessor/driftprocessor/internal/otlpsinktest"
 )
 
 func main() {
@@ -52,7 +52,7 @@ func main() {
 
 func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAfter, every time.Duration) error {
 	w := newWatcher(os.Stdout)
-	sink, err := otlpsink.Start(listen, w.batch)
+	sink, err := otlpsinktest.Start(listen, w.batch)
 	if err != nil {
 		return fmt.Errorf("listening for the collector's export: %w", err)
 	}
@@ -110,7 +110,7 @@ func newWatcher(out io.Writer) *watcher { return &watcher{out: out, seen: map[st
 func (w *watcher) batch(td ptrace.Traces) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { w.span(s) })
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { w.span(s) })
 }
 
 func (w *watcher) span(s ptrace.Span) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
 	"github.com/driftprocessor/driftprocessor/internal/clean"
-	"github.com/driftprocessor/driftprocessor/internal/record"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 )
 
 // Attribute marking the series that collects what the series limit refused.
@@ -96,7 +96,7 @@ func (a *aggregator) addUnresolved(caller string, now time.Time) {
 	u, ok := a.unresolved[caller]
 	if !ok {
 		if len(a.unresolved) >= a.cfg.MaxSeries {
-			caller = record.Other
+			caller = driftconv.Other
 			if u, ok = a.unresolved[caller]; !ok {
 				u = &counter{}
 				a.unresolved[caller] = u
@@ -148,16 +148,16 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 	edges.SetName("drift.edges")
 	edges.SetDescription("Distinct observed edges (caller, callee) by status.")
 	edges.SetUnit("{edge}")
-	byStatus := map[string]map[[2]string]bool{record.StatusOK: {}, record.StatusDrift: {}, record.StatusKnown: {}}
+	byStatus := map[string]map[[2]string]bool{driftconv.StatusConforming: {}, driftconv.StatusDrift: {}, driftconv.StatusKnown: {}}
 	for _, k := range keys {
 		if set, ok := byStatus[k.status]; ok && !k.overflow {
 			set[[2]string{k.caller, k.callee}] = true
 		}
 	}
 	gauge := edges.SetEmptyGauge()
-	for _, status := range []string{record.StatusOK, record.StatusDrift, record.StatusKnown} {
+	for _, status := range []string{driftconv.StatusConforming, driftconv.StatusDrift, driftconv.StatusKnown} {
 		p := gauge.DataPoints().AppendEmpty()
-		p.Attributes().PutStr(record.AttrStatus, status)
+		p.Attributes().PutStr(driftconv.AttrStatus, status)
 		p.SetTimestamp(ts)
 		p.SetIntValue(int64(len(byStatus[status])))
 	}
@@ -170,7 +170,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 	sort.Strings(callers)
 	for _, c := range callers {
 		dp := unresolved.DataPoints().AppendEmpty()
-		dp.Attributes().PutStr(record.AttrCaller, c)
+		dp.Attributes().PutStr(driftconv.AttrCaller, c)
 		dp.SetStartTimestamp(a.start)
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(int64(a.unresolved[c].n))
@@ -214,12 +214,12 @@ func (a *aggregator) attributes(s *series, attrs pcommon.Map, withStatus bool) {
 		attrs.PutBool(attrOverflow, true)
 		return
 	}
-	attrs.PutStr(record.AttrCaller, s.key.caller)
-	attrs.PutStr(record.AttrCallee, s.key.callee)
+	attrs.PutStr(driftconv.AttrCaller, s.key.caller)
+	attrs.PutStr(driftconv.AttrCallee, s.key.callee)
 	if withStatus {
-		attrs.PutStr(record.AttrStatus, s.key.status)
+		attrs.PutStr(driftconv.AttrStatus, s.key.status)
 		if s.key.kind != "" {
-			attrs.PutStr(record.AttrKind, s.key.kind)
+			attrs.PutStr(driftconv.AttrKind, s.key.kind)
 		}
 	}
 	for i, d := range a.cfg.Dimensions {

@@ -7,8 +7,10 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/driftprocessor/driftprocessor/driftprocessor"
-	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
 // Where verdicts come from.
@@ -20,6 +22,13 @@ const (
 	ModeStamped = "stamped"
 )
 
+// The sections the connector shares with the drift processor, defined once in the engine's packages.
+type (
+	PairingConfig  = pairing.Config
+	BehaviorConfig = behaviour.Config
+	AbsenceConfig  = history.AbsenceConfig
+)
+
 // Config is the configuration of the drift connector.
 type Config struct {
 	// Mode is judge (default) or stamped.
@@ -29,7 +38,17 @@ type Config struct {
 	// ReloadInterval is how often the intent file is re-read in judge mode; 0 disables reloading.
 	ReloadInterval time.Duration `mapstructure:"reload_interval"`
 	// Pairing bounds the store of spans waiting for their partner, in judge mode, as in the processor.
-	Pairing driftprocessor.PairingConfig `mapstructure:"pairing"`
+	Pairing PairingConfig `mapstructure:"pairing"`
+	// Behavior sets the windows that judge the intent's expect blocks, in judge mode, as in the
+	// processor.
+	Behavior BehaviorConfig `mapstructure:"behavior"`
+	// Absence notices declared and required dependencies that stop happening (logged), in judge mode.
+	Absence AbsenceConfig `mapstructure:"absence"`
+	// BaselineFile lists accepted drift, in judge mode: calls it matches are counted with
+	// drift.status = known. Optional; re-read every reload_interval like the intent.
+	BaselineFile string `mapstructure:"baseline_file"`
+	// BaselineStaleAfter reports a baseline entry as stale when nothing has matched it for this long.
+	BaselineStaleAfter time.Duration `mapstructure:"baseline_stale_after"`
 	// FlushInterval is how often the metrics are sent on.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 	// Expiration drops series not updated for this long.
@@ -59,22 +78,28 @@ type HistogramConfig struct {
 
 var _ confmap.Validator = (*Config)(nil)
 
+// Errors of Validate.
+var (
+	ErrNoIntentFile       = errors.New("intent_file: required in judge mode")
+	ErrFilesInStampedMode = errors.New("intent_file, baseline_file: not read in stamped mode (the processor upstream judges)")
+	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
+)
+
 // Validate checks the configuration, and in judge mode loads the intent file.
 func (cfg *Config) Validate() error {
 	var errs []error
 	switch cfg.Mode {
 	case ModeJudge:
 		if cfg.IntentFile == "" {
-			errs = append(errs, errors.New("intent_file: required in judge mode"))
-		} else if _, _, err := intent.Load(cfg.IntentFile); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, ErrNoIntentFile)
 		}
-		if cfg.Pairing.TTL <= 0 || cfg.Pairing.MaxPending <= 0 {
-			errs = append(errs, errors.New("pairing: ttl and max_pending must be positive"))
+		if cfg.BaselineStaleAfter <= 0 {
+			errs = append(errs, fmt.Errorf("%w, got %s", ErrBaselineStaleAfter, cfg.BaselineStaleAfter))
 		}
+		errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile))
 	case ModeStamped:
-		if cfg.IntentFile != "" {
-			errs = append(errs, errors.New("intent_file: not read in stamped mode (the processor upstream judges)"))
+		if cfg.IntentFile != "" || cfg.BaselineFile != "" {
+			errs = append(errs, ErrFilesInStampedMode)
 		}
 	default:
 		errs = append(errs, fmt.Errorf("mode: %q is not one of judge, stamped", cfg.Mode))

@@ -3,51 +3,62 @@ package driftconnector
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/driftprocessor/driftprocessor/internal/intent"
-	"github.com/driftprocessor/driftprocessor/internal/judge"
-	"github.com/driftprocessor/driftprocessor/internal/record"
-	"github.com/driftprocessor/driftprocessor/internal/resolve"
+	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
-// driftConnector turns calls into drift metrics: judged here (judge mode), or read from the drift.*
-// attributes a drift processor stamped upstream (stamped mode).
+// driftConnector turns calls into drift metrics: judged here by the verdict engine (judge mode), or
+// read from the drift.* attributes a drift processor stamped upstream (stamped mode).
 type driftConnector struct {
-	cfg    *Config
-	logger *zap.Logger
-	next   consumer.Metrics
-	now    func() time.Time
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	next      consumer.Metrics
+	now       func() time.Time
 
-	model    atomic.Pointer[intent.Compiled]   // judge mode; swapped whole on reload
-	watcher  *intent.Watcher[*intent.Compiled] // judge mode; owned by the background goroutine
-	resolver *resolve.Resolver                 // judge mode
-	agg      *aggregator
+	engine *verdict.Engine // judge mode
+	out    *tally        // judge mode: the engine's verdicts into the aggregator
+	agg    *aggregator
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-func newConnector(logger *zap.Logger, cfg *Config, next consumer.Metrics) (*driftConnector, error) {
-	c := &driftConnector{cfg: cfg, logger: logger, next: next, now: time.Now, stop: make(chan struct{})}
+func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*driftConnector, error) {
+	return newConnectorWithClock(set, cfg, next, time.Now)
+}
+
+// newConnectorWithClock is newConnector with the clock given (tests move time).
+func newConnectorWithClock(set connector.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*driftConnector, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	c := &driftConnector{cfg: cfg, logger: set.Logger, telemetry: tb, next: next, now: now, stop: make(chan struct{})}
 	if cfg.Mode == ModeJudge {
-		m, data, err := intent.Load(cfg.IntentFile)
+		// Spans are the traces pipeline's, read-only here: nothing is stamped, nothing removed.
+		c.engine, err = verdict.New(verdict.Settings{
+			IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Behavior: cfg.Behavior, Absence: cfg.Absence,
+			BaselineFile: cfg.BaselineFile, BaselineStaleAfter: cfg.BaselineStaleAfter, Logger: set.Logger, Now: now,
+		})
 		if err != nil {
 			return nil, err
 		}
-		c.model.Store(m)
-		c.watcher = intent.NewWatcher(cfg.IntentFile, data, intent.LoadBytes)
-		c.resolver = resolve.New(resolve.Options{TTL: cfg.Pairing.TTL, MaxPending: cfg.Pairing.MaxPending,
-			WholeTraces: cfg.Pairing.WholeTraces})
+		c.out = &tally{c: c}
 	}
-	c.agg = newAggregator(cfg, c.now())
+	c.agg = newAggregator(cfg, now())
 	return c, nil
 }
 
@@ -68,52 +79,51 @@ func (c *driftConnector) Shutdown(context.Context) error {
 		close(c.stop)
 	}
 	c.wg.Wait()
+	c.telemetry.Shutdown()
 	return nil
 }
 
-// run flushes the metrics every interval and, in judge mode, expires waiting spans every second and
+// run flushes the metrics every interval and, in judge mode, ticks the engine every second and
 // re-reads the intent file every reload interval.
 func (c *driftConnector) run() {
 	defer c.wg.Done()
 	flush := time.NewTicker(c.cfg.FlushInterval)
 	defer flush.Stop()
-	expiry := time.NewTicker(time.Second)
-	defer expiry.Stop()
-	var reload <-chan time.Time
-	if c.watcher != nil && c.cfg.ReloadInterval > 0 {
-		t := time.NewTicker(c.cfg.ReloadInterval)
+	var tick, reload <-chan time.Time
+	if c.engine != nil {
+		t := time.NewTicker(min(time.Second, c.cfg.Pairing.TTL))
 		defer t.Stop()
-		reload = t.C
+		tick = t.C
+		if c.cfg.ReloadInterval > 0 {
+			t := time.NewTicker(c.cfg.ReloadInterval)
+			defer t.Stop()
+			reload = t.C
+		}
 	}
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-expiry.C:
-			if c.resolver != nil {
-				m := c.model.Load()
-				c.resolver.Expire(m, c.now(), &sink{c: c, m: m})
-			}
+		case <-tick:
+			c.engine.Tick(c.out)
 		case <-reload:
-			c.reload()
+			c.reload(context.Background())
 		case <-flush.C:
 			c.flush(context.Background())
 		}
 	}
 }
 
-// reload re-reads the intent file: a changed one replaces the model; a broken one keeps the last
-// good model, and says why once.
-func (c *driftConnector) reload() {
-	m, changed, err := c.watcher.Check()
-	switch {
-	case err != nil:
-		c.logger.Warn("Intent file reload failed; keeping the last good model",
-			zap.String("intent_file", c.cfg.IntentFile), zap.Error(err))
-	case changed:
-		c.model.Store(m)
-		c.logger.Info("Intent model reloaded", zap.String("intent_file", c.cfg.IntentFile),
-			zap.String("system", m.System), zap.Int("nodes", m.NumNodes()))
+var reloadResult = map[verdict.ReloadResult]metric.AddOption{
+	verdict.Reloaded: metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultSuccess))),
+	verdict.Failed:   metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultFailure))),
+}
+
+// reload re-reads the intent and baseline files as the processor does: a broken one keeps the last
+// good model, and is said once.
+func (c *driftConnector) reload(ctx context.Context) {
+	if opt, counted := reloadResult[c.engine.Reload(ctx)]; counted {
+		c.telemetry.IntentReloads.Add(ctx, 1, opt)
 	}
 }
 
@@ -125,9 +135,8 @@ func (c *driftConnector) flush(ctx context.Context) {
 }
 
 func (c *driftConnector) ConsumeTraces(_ context.Context, td ptrace.Traces) error {
-	if c.resolver != nil {
-		m := c.model.Load()
-		c.resolver.Batch(m, td, c.now(), &sink{c: c, m: m})
+	if c.engine != nil {
+		c.engine.Batch(td, c.out)
 		return nil
 	}
 	c.readStamped(td)
@@ -147,7 +156,7 @@ func (c *driftConnector) readStamped(td ptrace.Traces) {
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
 				a := span.Attributes()
-				status, ok := a.Get(record.AttrStatus)
+				status, ok := a.Get(driftconv.AttrStatus)
 				if !ok {
 					continue
 				}
@@ -155,8 +164,8 @@ func (c *driftConnector) readStamped(td ptrace.Traces) {
 					dims = c.dimensions(rs.Resource())
 				}
 				c.agg.add(call{
-					caller: str(a, record.AttrCaller), callee: str(a, record.AttrCallee),
-					status: status.AsString(), kind: str(a, record.AttrKind),
+					caller: str(a, driftconv.AttrCaller), callee: str(a, driftconv.AttrCallee),
+					status: status.AsString(), kind: str(a, driftconv.AttrKind),
 					duration: time.Duration(span.EndTimestamp()) - time.Duration(span.StartTimestamp()), dims: dims,
 				}, now)
 			}
@@ -183,31 +192,31 @@ func (c *driftConnector) dimensions(res pcommon.Resource) []string {
 	return out
 }
 
-// sink judges the calls the resolver hands over, against the model the batch is resolved with, and
-// counts them.
-type sink struct {
-	c *driftConnector
-	m *intent.Compiled
-}
+// tally is the connector's output of the engine: each verdict counted in the aggregator.
+type tally struct{ c *driftConnector }
 
-func (s *sink) Call(call judge.Call, _ ptrace.Span, res pcommon.Resource, _ bool) {
-	v := judge.Judge(s.m, &call)
-	out := aggCall(call, v)
-	if call.Ops != nil {
-		out.duration = call.Ops.Observe().Duration
+func (o *tally) Judged(j *verdict.Judged) {
+	call := call{caller: j.Call.Caller.Name, callee: j.Call.Callee.Name, status: j.Verdict.Status().String()}
+	if j.Verdict.Drift() {
+		call.kind = j.Verdict.Kind().String()
 	}
-	out.dims = s.c.dimensions(res)
-	s.c.agg.add(out, s.c.now())
-}
-
-func aggCall(c judge.Call, v judge.Verdict) call {
-	out := call{caller: c.Caller.Name, callee: c.Callee.Name, status: record.StatusOK}
-	if v.Drift() {
-		out.status, out.kind = record.StatusDrift, v.Kind().String()
+	if j.Call.Ops != nil {
+		call.duration = j.Call.Ops.Observe().Duration
 	}
-	return out
+	call.dims = o.c.dimensions(j.Resource)
+	o.c.agg.add(call, j.Now)
 }
 
-func (s *sink) Unresolved(caller string) { s.c.agg.addUnresolved(caller, s.c.now()) }
+func (o *tally) Unresolved(caller string) { o.c.agg.addUnresolved(caller, o.c.now()) }
 
-func (s *sink) Malformed(string) {}
+var malformedReason = func() map[string]metric.AddOption {
+	m := map[string]metric.AddOption{}
+	for _, r := range driftconv.Reasons {
+		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrReason, r)))
+	}
+	return m
+}()
+
+func (o *tally) Malformed(reason string) {
+	o.c.telemetry.SpansMalformed.Add(context.Background(), 1, malformedReason[reason])
+}

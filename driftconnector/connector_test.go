@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -20,7 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 )
 
 type harness struct {
@@ -30,16 +31,22 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, mutate func(*Config)) *harness {
+	return newHarnessLogging(t, mutate, zap.NewNop())
+}
+
+// newHarnessLogging is newHarness with the connector logging to logger.
+func newHarnessLogging(t *testing.T, mutate func(*Config), logger *zap.Logger) *harness {
 	cfg := createDefaultConfig().(*Config)
-	cfg.IntentFile = capture.BoutiqueIntent()
+	cfg.IntentFile = capturetest.BoutiqueIntent()
 	if mutate != nil {
 		mutate(cfg)
 	}
 	require.NoError(t, cfg.Validate())
 	h := &harness{sink: new(consumertest.MetricsSink), now: time.Unix(1_700_000_000, 0)}
-	c, err := newConnector(zap.NewNop(), cfg, h.sink)
+	set := connectortest.NewNopSettings(typ)
+	set.Logger = logger
+	c, err := newConnectorWithClock(set, cfg, h.sink, func() time.Time { return h.now })
 	require.NoError(t, err)
-	c.now = func() time.Time { return h.now }
 	h.c = c
 	return h
 }
@@ -48,8 +55,8 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 // what waits, and flushes.
 func (h *harness) flush(t *testing.T) pmetric.Metrics {
 	h.now = h.now.Add(2 * h.c.cfg.Pairing.TTL)
-	if h.c.resolver != nil {
-		h.c.resolver.Expire(h.c.model.Load(), h.now, &sink{c: h.c, m: h.c.model.Load()})
+	if h.c.engine != nil {
+		h.c.engine.Expire(h.c.out)
 	}
 	h.c.flush(context.Background())
 	all := h.sink.AllMetrics()
@@ -57,7 +64,7 @@ func (h *harness) flush(t *testing.T) pmetric.Metrics {
 	return all[len(all)-1]
 }
 
-func metric(t *testing.T, md pmetric.Metrics, name string) pmetric.Metric {
+func metricNamed(t *testing.T, md pmetric.Metrics, name string) pmetric.Metric {
 	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	for i := 0; i < ms.Len(); i++ {
 		if ms.At(i).Name() == name {
@@ -70,7 +77,7 @@ func metric(t *testing.T, md pmetric.Metrics, name string) pmetric.Metric {
 
 // sumWhere adds the int points of a sum or gauge whose attributes include want.
 func sumWhere(t *testing.T, md pmetric.Metrics, name string, want map[string]string) int64 {
-	m := metric(t, md, name)
+	m := metricNamed(t, md, name)
 	var points pmetric.NumberDataPointSlice
 	if m.Type() == pmetric.MetricTypeSum {
 		points = m.Sum().DataPoints()
@@ -98,16 +105,16 @@ func matches(attrs pcommon.Map, want map[string]string) bool {
 
 func TestJudgeModeOnRealTraffic(t *testing.T) {
 	h := newHarness(t, nil)
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	td.MarkReadOnly() // a connector may not change its input
 	require.NoError(t, h.c.ConsumeTraces(context.Background(), td))
 	md := h.flush(t)
-	assert.Equal(t, int64(502+5525+3120), sumWhere(t, md, "drift.calls", map[string]string{"drift.status": "conforming"}))
+	assert.Equal(t, int64(capturetest.BoutiqueCalls), sumWhere(t, md, "drift.calls", map[string]string{"drift.status": "conforming"}))
 	assert.Equal(t, int64(0), sumWhere(t, md, "drift.calls", map[string]string{"drift.status": "drift"}))
 	assert.Equal(t, int64(16), sumWhere(t, md, "drift.edges", map[string]string{"drift.status": "conforming"}))
-	assert.Equal(t, int64(1438), sumWhere(t, md, "drift.calls", map[string]string{"drift.caller": "frontend", "drift.callee": "currencyservice"}))
-	hist := metric(t, md, "drift.call.duration").Histogram()
+	assert.Equal(t, int64(capturetest.BoutiqueFrontendToCurrency), sumWhere(t, md, "drift.calls", map[string]string{"drift.caller": "frontend", "drift.callee": "currencyservice"}))
+	hist := metricNamed(t, md, "drift.call.duration").Histogram()
 	var count uint64
 	for i := 0; i < hist.DataPoints().Len(); i++ {
 		dp := hist.DataPoints().At(i)
@@ -119,7 +126,7 @@ func TestJudgeModeOnRealTraffic(t *testing.T) {
 		assert.Equal(t, dp.Count(), buckets)
 		assert.Equal(t, dp.ExplicitBounds().Len()+1, dp.BucketCounts().Len())
 	}
-	assert.Equal(t, uint64(502+5525+3120), count)
+	assert.Equal(t, uint64(capturetest.BoutiqueCalls), count)
 }
 
 // TestStampedMode: after a drift processor with annotate: all, the connector counts the same calls
@@ -127,11 +134,11 @@ func TestJudgeModeOnRealTraffic(t *testing.T) {
 func TestStampedMode(t *testing.T) {
 	f := driftprocessor.NewFactory()
 	pcfg := f.CreateDefaultConfig().(*driftprocessor.Config)
-	pcfg.IntentFile, pcfg.Annotate, pcfg.ReloadInterval = capture.BoutiqueIntent(), driftprocessor.AnnotateAll, 0
+	pcfg.IntentFile, pcfg.Annotate, pcfg.ReloadInterval = capturetest.BoutiqueIntent(), driftprocessor.AnnotateAll, 0
 	traces := new(consumertest.TracesSink)
 	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), pcfg, traces)
 	require.NoError(t, err)
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	require.NoError(t, p.ConsumeTraces(context.Background(), td))
 	require.NoError(t, p.Shutdown(context.Background()))
@@ -141,7 +148,7 @@ func TestStampedMode(t *testing.T) {
 		require.NoError(t, h.c.ConsumeTraces(context.Background(), out))
 	}
 	md := h.flush(t)
-	assert.Equal(t, int64(502+5525+3120), sumWhere(t, md, "drift.calls", map[string]string{"drift.status": "conforming"}))
+	assert.Equal(t, int64(capturetest.BoutiqueCalls), sumWhere(t, md, "drift.calls", map[string]string{"drift.status": "conforming"}))
 	assert.Equal(t, int64(16), sumWhere(t, md, "drift.edges", map[string]string{"drift.status": "conforming"}))
 }
 
@@ -179,7 +186,7 @@ func TestOverflowUnderHostileNames(t *testing.T) {
 		require.NoError(t, h.c.ConsumeTraces(context.Background(), td))
 	}
 	md := h.flush(t)
-	calls := metric(t, md, "drift.calls").Sum().DataPoints()
+	calls := metricNamed(t, md, "drift.calls").Sum().DataPoints()
 	assert.LessOrEqual(t, calls.Len(), 1000)
 	var overflowed int64 = -1
 	for i := 0; i < calls.Len(); i++ {
@@ -204,14 +211,14 @@ func TestCumulativeFlushAndExpiry(t *testing.T) {
 	second := h.flush(t)
 	assert.Equal(t, int64(1), sumWhere(t, first, "drift.calls", nil))
 	assert.Equal(t, int64(2), sumWhere(t, second, "drift.calls", nil), "cumulative")
-	a := metric(t, first, "drift.calls").Sum().DataPoints().At(0)
-	b := metric(t, second, "drift.calls").Sum().DataPoints().At(0)
+	a := metricNamed(t, first, "drift.calls").Sum().DataPoints().At(0)
+	b := metricNamed(t, second, "drift.calls").Sum().DataPoints().At(0)
 	assert.Equal(t, a.StartTimestamp(), b.StartTimestamp())
-	assert.Equal(t, pmetric.AggregationTemporalityCumulative, metric(t, second, "drift.calls").Sum().AggregationTemporality())
+	assert.Equal(t, pmetric.AggregationTemporalityCumulative, metricNamed(t, second, "drift.calls").Sum().AggregationTemporality())
 
 	h.now = h.now.Add(2 * time.Minute) // not updated for longer than the expiration
 	third := h.flush(t)
-	assert.Equal(t, 0, metric(t, third, "drift.calls").Sum().DataPoints().Len())
+	assert.Equal(t, 0, metricNamed(t, third, "drift.calls").Sum().DataPoints().Len())
 }
 
 func TestDimensions(t *testing.T) {
@@ -252,9 +259,8 @@ func TestReloadTakesAChangedIntent(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "intent.yaml")
 	write := func(text string) { require.NoError(t, os.WriteFile(file, []byte(text), 0o600)) }
 	write("version: 1\nservices:\n  frontend: {depends_on: [cart]}\n  cart: {}\n")
-	h := newHarness(t, func(cfg *Config) { cfg.IntentFile = file })
 	core, logs := observer.New(zap.InfoLevel)
-	h.c.logger = zap.New(core)
+	h := newHarnessLogging(t, func(cfg *Config) { cfg.IntentFile = file }, zap.New(core))
 	call := func(id byte) {
 		td := ptrace.NewTraces()
 		clientSpan(td, "frontend", "cart", id, "")
@@ -267,21 +273,15 @@ func TestReloadTakesAChangedIntent(t *testing.T) {
 	require.Equal(t, int64(0), drifting(), "frontend -> cart is declared")
 
 	write("version: 1\nservices:\n  frontend: {}\n  cart: {}\n")
-	h.c.reload()
+	h.c.reload(context.Background())
 	call(2)
 	require.Equal(t, int64(1), drifting(), "frontend -> cart is no longer declared")
 
 	write("version: 1\nservices:\n  frontend: {depends_on: [nowhere]}\n")
-	h.c.reload()
-	h.c.reload()
+	h.c.reload(context.Background())
+	h.c.reload(context.Background())
 	call(3)
 	require.Equal(t, int64(2), drifting(), "the broken file leaves the last good model")
 	require.Equal(t, 1, logs.FilterMessage("Intent file reload failed; keeping the last good model").Len(), "reported once")
 	require.Equal(t, 1, logs.FilterMessage("Intent model reloaded").Len())
-}
-
-// A connector next to the processor in one collector pairs spans alike unless told otherwise.
-func TestPairingDefaultsAreTheProcessors(t *testing.T) {
-	processorDefaults := driftprocessor.NewFactory().CreateDefaultConfig().(*driftprocessor.Config).Pairing
-	assert.Equal(t, processorDefaults, NewFactory().CreateDefaultConfig().(*Config).Pairing)
 }

@@ -12,7 +12,9 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 
 	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
-	"github.com/driftprocessor/driftprocessor/driftprocessor"
+	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
 // NewFactory returns the factory of the drift connector.
@@ -26,12 +28,15 @@ func NewFactory() connector.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Mode:           ModeJudge,
-		ReloadInterval: 30 * time.Second,
-		Pairing:        driftprocessor.DefaultPairingConfig(),
-		FlushInterval:  15 * time.Second,
-		Expiration:     5 * time.Minute,
-		MaxSeries:      10_000,
+		Mode:               ModeJudge,
+		ReloadInterval:     30 * time.Second,
+		Pairing:            pairing.DefaultConfig(),
+		Behavior:           behaviour.DefaultConfig(),
+		Absence:            history.DefaultAbsenceConfig(),
+		BaselineStaleAfter: 24 * time.Hour,
+		FlushInterval:      15 * time.Second,
+		Expiration:         5 * time.Minute,
+		MaxSeries:          10_000,
 		Histogram: HistogramConfig{
 			Explicit: []time.Duration{2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
 				50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
@@ -42,5 +47,5 @@ func createDefaultConfig() component.Config {
 }
 
 func createTracesToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Traces, error) {
-	return newConnector(set.Logger, cfg.(*Config), next)
+	return newConnector(set, cfg.(*Config), next)
 }

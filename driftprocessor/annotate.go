@@ -4,22 +4,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
-	"github.com/driftprocessor/driftprocessor/internal/record"
 )
-
-// Span attributes stamped on the span that carries a judged call.
-const (
-	attrOperation = "drift.operation"
-	attrRule      = "drift.rule"
-	attrSeverity  = "drift.severity"
-	attrMessage   = "drift.message"
-)
-
-// stamped are the attributes annotate sets: on the spans of calls, any that arrive are removed.
-var stamped = []string{record.AttrStatus, record.AttrKind, record.AttrCaller, record.AttrCallee,
-	attrOperation, attrRule, attrSeverity, attrMessage}
 
 // annotate stamps the verdict on span. Nothing else on the span changes. Names from span data are
 // bounded first.
@@ -27,21 +15,16 @@ func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Sp
 	c.Caller.Name, c.Callee.Name = clean.Name(c.Caller.Name), clean.Name(c.Callee.Name)
 	c.Operation = judge.Op(clean.Name(c.Op().String()))
 	attrs := span.Attributes()
-	attrs.PutStr(record.AttrCaller, c.Caller.Name)
-	attrs.PutStr(record.AttrCallee, c.Callee.Name)
-	attrs.PutStr(attrOperation, c.Operation.Name)
+	attrs.PutStr(driftconv.AttrCaller, c.Caller.Name)
+	attrs.PutStr(driftconv.AttrCallee, c.Callee.Name)
+	attrs.PutStr(driftconv.AttrOperation, c.Operation.Name)
+	attrs.PutStr(driftconv.AttrStatus, v.Status().String())
 	if !v.Drift() {
-		attrs.PutStr(record.AttrStatus, record.StatusOK)
 		return
 	}
 	e := judge.Explain(m, c, v)
-	if v.Known {
-		attrs.PutStr(record.AttrStatus, record.StatusKnown)
-	} else {
-		attrs.PutStr(record.AttrStatus, record.StatusDrift)
-	}
-	attrs.PutStr(record.AttrKind, v.Kind().String())
-	attrs.PutStr(attrRule, e.Rule)
-	attrs.PutStr(attrSeverity, e.Severity)
-	attrs.PutStr(attrMessage, e.Message)
+	attrs.PutStr(driftconv.AttrKind, v.Kind().String())
+	attrs.PutStr(driftconv.AttrRule, e.Rule)
+	attrs.PutStr(driftconv.AttrSeverity, e.Severity)
+	attrs.PutStr(driftconv.AttrMessage, e.Message)
 }

@@ -1,6 +1,7 @@
 package driftprocessor
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,14 +47,14 @@ func TestBaselineExpiryAndStaleEntries(t *testing.T) {
 	h, _ := baselineHarness(t, acceptPayment)
 	payment := sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}}
 
-	h.p.baseline.Load().checkStale(h.p.now(), h.p.cfg.BaselineStaleAfter, h.p.logger) // entries are judged from now
+	h.p.engine.CheckBaseline() // entries are judged from now
 	h.now.Add(int64(30 * time.Minute))
 	h.consume(payment)
-	h.p.baseline.Load().checkStale(h.p.now(), h.p.cfg.BaselineStaleAfter, h.p.logger)
+	h.p.engine.CheckBaseline()
 	assert.Equal(t, int64(0), h.sum("drift.baseline.stale", nil), "nothing is stale yet")
 
 	h.now.Add(int64(45 * time.Minute)) // cart -> currency has matched nothing for over an hour
-	h.p.baseline.Load().checkStale(h.p.now(), h.p.cfg.BaselineStaleAfter, h.p.logger)
+	h.p.engine.CheckBaseline()
 	assert.Equal(t, int64(1), h.sum("drift.baseline.stale", map[string]string{"drift.caller": "cart", "reason": "unmatched"}))
 	assert.Equal(t, int64(0), h.sum("drift.baseline.stale", map[string]string{"drift.caller": "frontend"}))
 
@@ -61,19 +62,19 @@ func TestBaselineExpiryAndStaleEntries(t *testing.T) {
 	h.sink.Reset()
 	h.consume(payment)
 	assert.Equal(t, "drift", h.attr(1, "drift.status"), "an entry past its date no longer applies")
-	h.p.baseline.Load().checkStale(h.p.now(), h.p.cfg.BaselineStaleAfter, h.p.logger)
+	h.p.engine.CheckBaseline()
 	assert.Equal(t, int64(1), h.sum("drift.baseline.stale", map[string]string{"drift.caller": "frontend", "reason": "expired"}))
 }
 
 func TestBaselineReload(t *testing.T) {
 	h, path := baselineHarness(t, acceptPayment)
 	require.NoError(t, os.WriteFile(path, []byte("version: 1\naccepted: []\n"), 0o600))
-	h.p.reloadBaseline()
+	h.p.reload(context.Background())
 	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
 	assert.Equal(t, "drift", h.attr(1, "drift.status"))
 
 	require.NoError(t, os.WriteFile(path, []byte("version: 1\naccepted: [{caller: x}]\n"), 0o600))
-	h.p.reloadBaseline() // broken: the last good baseline stays
+	h.p.reload(context.Background()) // broken: the last good baseline stays
 	h.sink.Reset()
 	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
 	assert.Equal(t, "drift", h.attr(1, "drift.status"))
@@ -85,7 +86,7 @@ func TestBaselineEmptiedAtReload(t *testing.T) {
 	h, path := baselineHarness(t, acceptPayment)
 	for _, emptied := range []string{"# every entry went in PAY-123\n", "---\n"} {
 		require.NoError(t, os.WriteFile(path, []byte(emptied), 0o600))
-		h.p.reloadBaseline()
+		h.p.reload(context.Background())
 		h.sink.Reset()
 		h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
 		assert.Equal(t, "known", h.attr(1, "drift.status"), "%q: the last good baseline still accepts frontend -> payment", emptied)

@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 )
 
 const expectIntent = `version: 1
@@ -117,7 +117,7 @@ func TestBehaviourMetrics(t *testing.T) {
 
 // boutiqueEdges lists the declared edges of the Online Boutique (declared-edges.csv).
 func boutiqueEdges(t *testing.T) [][2]string {
-	f, err := os.Open(filepath.Join(capture.Dir(), "online-boutique", "declared-edges.csv"))
+	f, err := os.Open(filepath.Join(capturetest.Dir(), "online-boutique", "declared-edges.csv"))
 	require.NoError(t, err)
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
@@ -175,7 +175,7 @@ func judgeMinute(t *testing.T, intentText string, td ptrace.Traces) (drift map[s
 	h.expireAll()
 	drift = map[string]int{}
 	for _, out := range h.sink.AllTraces() {
-		capture.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
+		capturetest.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
 			a := s.Attributes()
 			if k, ok := a.Get("drift.kind"); ok {
 				caller, _ := a.Get("drift.caller")
@@ -185,7 +185,7 @@ func judgeMinute(t *testing.T, intentText string, td ptrace.Traces) (drift map[s
 		})
 	}
 	p999 = map[string]time.Duration{}
-	for _, s := range h.p.behaviour.Stats() {
+	for _, s := range h.p.engine.BehaviourStats() {
 		p999[s.Edge.Caller+" -> "+s.Edge.Callee] = s.P999
 	}
 	return drift, p999
@@ -199,9 +199,9 @@ func judgeMinute(t *testing.T, intentText string, td ptrace.Traces) (drift map[s
 // and max are not.)
 func TestRealTrafficBehaviour(t *testing.T) {
 	edges := boutiqueEdges(t)
-	free, err := capture.Boutique()
+	free, err := capturetest.Boutique()
 	require.NoError(t, err)
-	fault, err := capture.BoutiqueCurrencyFault()
+	fault, err := capturetest.BoutiqueCurrencyFault()
 	require.NoError(t, err)
 
 	// learn each edge's p99.9 from the fault-free minute (no expectation can breach an hour)

@@ -12,6 +12,9 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
 // NewFactory returns the factory of the drift processor.
@@ -27,10 +30,10 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		ReloadInterval:     30 * time.Second,
 		Annotate:           AnnotateDrift,
-		Pairing:            DefaultPairingConfig(),
-		Behaviour:          BehaviourConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000},
+		Pairing:            pairing.DefaultConfig(),
+		Behavior:           behaviour.DefaultConfig(),
 		BaselineStaleAfter: 24 * time.Hour,
-		Absence:            AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100},
+		Absence:            history.DefaultAbsenceConfig(),
 		Learn:              LearnConfig{Interval: time.Minute},
 	}
 }

@@ -16,8 +16,9 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 )
 
 // sp describes one span of a test batch. Ids are small numbers made into real ids.
@@ -106,14 +107,22 @@ func newHarnessOn(t testing.TB, cfg *Config, host component.Host) *harness {
 // newHarnessAt starts the processor on host with its clock at start.
 func newHarnessAt(t testing.TB, cfg *Config, host component.Host, start time.Time) *harness {
 	t.Helper()
+	return newHarnessLogging(t, cfg, host, start, nil)
+}
+
+// newHarnessLogging is newHarnessAt with the processor logging to logger (nil: nowhere).
+func newHarnessLogging(t testing.TB, cfg *Config, host component.Host, start time.Time, logger *zap.Logger) *harness {
+	t.Helper()
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
+	if logger != nil {
+		set.Logger = logger
+	}
 	h := &harness{t: t, sink: new(consumertest.TracesSink), tel: tel}
 	h.now.Store(start.UnixNano())
-	p, err := newDriftProcessor(set, cfg)
+	p, err := newDriftProcessorWithClock(set, cfg, func() time.Time { return time.Unix(0, h.now.Load()) })
 	require.NoError(t, err)
-	p.now = func() time.Time { return time.Unix(0, h.now.Load()) }
 	h.p = p
 	proc, err := createTracesWith(context.Background(), set, cfg, h.sink, p)
 	require.NoError(t, err)
@@ -165,7 +174,7 @@ func (h *harness) gauge(name string, want map[string]string) float64 {
 // expireAll moves the clock past the longest wait (the TTL and a quarter) and expires what waits.
 func (h *harness) expireAll() {
 	h.now.Add(int64(2 * h.p.cfg.Pairing.TTL))
-	h.p.expire()
+	h.p.engine.Expire(ticked)
 }
 
 // span finds the last exported span with id.
@@ -174,7 +183,7 @@ func (h *harness) span(id byte) ptrace.Span {
 	var found ptrace.Span
 	ok := false
 	for _, td := range h.sink.AllTraces() {
-		capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+		capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			if s.SpanID() == spanID(id) {
 				found, ok = s, true
 			}

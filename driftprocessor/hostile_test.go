@@ -14,12 +14,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/driftprocessor/driftprocessor/internal/record"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
 // Each test here is a row of RELIABILITY.md.
@@ -103,7 +105,7 @@ func TestEmptyZeroAndDuplicateIDs(t *testing.T) {
 	checkSpansUnchanged(t, h, td)
 	h.expireAll()
 	assert.Equal(t, int64(2), h.sum("drift.spans.malformed", map[string]string{"reason": "bad_ids"}))
-	assert.Equal(t, 0, h.p.resolver.Pending())
+	assert.Equal(t, 0, h.p.engine.Pending())
 }
 
 func TestParentLoop(t *testing.T) {
@@ -115,7 +117,7 @@ func TestParentLoop(t *testing.T) {
 		sp{svc: "cart", kind: server, id: 4, parent: 3},
 	))
 	h.expireAll()
-	assert.Equal(t, 0, h.p.resolver.Pending())
+	assert.Equal(t, 0, h.p.engine.Pending())
 }
 
 func TestHugeAndInvalidValues(t *testing.T) {
@@ -176,13 +178,13 @@ func TestMillionDistinctNames(t *testing.T) {
 		}
 		require.NoError(t, h.proc.ConsumeTraces(context.Background(), td))
 		h.sink.Reset()
-		require.LessOrEqual(t, h.p.resolver.Pending(), cfg.Pairing.MaxPending)
+		require.LessOrEqual(t, h.p.engine.Pending(), cfg.Pairing.MaxPending)
 	}
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("%d names: heap grew by %d MiB, %d spans waiting", names, growth>>20, h.p.resolver.Pending())
+	t.Logf("%d names: heap grew by %d MiB, %d spans waiting", names, growth>>20, h.p.engine.Pending())
 	assert.Less(t, growth, int64(64<<20), "heap growth")
 	assert.LessOrEqual(t, h.p.recorder.SeriesCount(), int64(record.DefaultLimits.MaxSeries))
 	h.expireAll()
@@ -193,9 +195,8 @@ func TestMillionDistinctNames(t *testing.T) {
 
 // TestBadSpanLogIsRateLimited: a flood of bad spans gives a counter and one log line per interval.
 func TestBadSpanLogIsRateLimited(t *testing.T) {
-	h := newHarness(t, testConfig(shopIntent))
 	core, logs := observer.New(zap.InfoLevel)
-	h.p.badSpans.logger = zap.New(core)
+	h := newHarnessLogging(t, testConfig(shopIntent), componenttest.NewNopHost(), harnessEpoch, zap.New(core))
 	bad := make([]sp, 10_000)
 	for i := range bad {
 		bad[i] = sp{kind: client, id: byte(i%250 + 1)} // no service.name
@@ -203,11 +204,12 @@ func TestBadSpanLogIsRateLimited(t *testing.T) {
 	h.consume(bad...)
 	h.consume(bad...)
 	assert.Equal(t, int64(20_000), h.sum("drift.spans.malformed", nil))
-	assert.Equal(t, 1, logs.Len())
-	h.now.Add(int64(badSpanLogEvery))
+	lines := func() []observer.LoggedEntry { return logs.FilterMessageSnippet("could not be read as calls").All() }
+	assert.Len(t, lines(), 1)
+	h.now.Add(int64(verdict.BadSpanLogEvery))
 	h.consume(bad[:1]...)
-	require.Equal(t, 2, logs.Len())
-	assert.Equal(t, int64(19_999+1), logs.All()[1].ContextMap()["no_service_name"], "the second line counts what the first did not say")
+	require.Len(t, lines(), 2)
+	assert.Equal(t, int64(19_999+1), lines()[1].ContextMap()["no_service_name"], "the second line counts what the first did not say")
 }
 
 // TestConcurrentConsumeDuringReloads: 64 goroutines consume while the intent is reloaded again and

@@ -71,7 +71,7 @@ func TestRestartKeepsFirstSeen(t *testing.T) {
 
 	first := newHarnessOn(t, cfg, host)
 	first.consume(drifting)
-	seenAt := first.p.now().Unix()
+	seenAt := first.p.engine.Now().Unix()
 	require.NoError(t, first.proc.Shutdown(context.Background())) // saves
 
 	second := newHarnessOn(t, cfg, host)
@@ -112,7 +112,7 @@ func TestRestartWatchesNewDependencyFromRestart(t *testing.T) {
 	}
 
 	first := newHarnessOn(t, cfg, host)
-	first.p.checkAbsence() // watching starts
+	first.p.engine.CheckAbsence() // watching starts
 	first.now.Add(int64(30 * time.Minute))
 	busy(first)
 	require.NoError(t, first.proc.Shutdown(context.Background())) // saves
@@ -120,7 +120,7 @@ func TestRestartWatchesNewDependencyFromRestart(t *testing.T) {
 	require.NoError(t, os.WriteFile(intentFile, []byte("version: 1\nservices:\n  web: {depends_on: [api, search, ads]}\n  api: {}\n  search: {}\n  ads: {}\n"), 0o600))
 	second := newHarnessAt(t, cfg, host, harnessEpoch.Add(70*time.Minute)) // 70 minutes after watching started
 	busy(second)
-	second.p.checkAbsence()
+	second.p.engine.CheckAbsence()
 	assert.Equal(t, int64(1), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "search"}),
 		"never seen since the first run started watching")
 	assert.Equal(t, int64(0), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "api"}))
@@ -128,7 +128,7 @@ func TestRestartWatchesNewDependencyFromRestart(t *testing.T) {
 		"declared by this restart: watched from now")
 	second.now.Add(int64(61 * time.Minute))
 	busy(second)
-	second.p.checkAbsence()
+	second.p.engine.CheckAbsence()
 	assert.Equal(t, int64(1), second.sum("drift.edge.absent", map[string]string{"drift.caller": "web", "drift.callee": "ads"}),
 		"an hour after the restart")
 }

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 )
 
 const shopIntent = "../testdata/intent/shop.yaml"
@@ -196,7 +196,7 @@ func TestPairing(t *testing.T) {
 			assert.Equal(t, "oteldemo.CartService/GetCart", h.attr(tt.stamped, "drift.operation"))
 			assert.Equal(t, "", h.attr(other, "drift.status"), "only one span carries the call")
 			assert.Equal(t, int64(1), h.sum("drift.calls", nil), "the call is counted once")
-			assert.Equal(t, 0, h.p.resolver.Pending())
+			assert.Equal(t, 0, h.p.engine.Pending())
 		})
 	}
 }
@@ -226,11 +226,11 @@ func TestUnmodelledPeerJudgedAtExpiry(t *testing.T) {
 	h := newHarness(t, testConfig(shopIntent))
 	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "legacy-inventory"}})
 	assert.Equal(t, "", h.attr(1, "drift.status"), "waits for a server span")
-	assert.Equal(t, 1, h.p.resolver.Pending())
+	assert.Equal(t, 1, h.p.engine.Pending())
 	h.expireAll()
 	assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.callee": "legacy-inventory", "drift.kind": "undeclared_dependency"}))
 	assert.Equal(t, int64(1), h.sum("drift.violations", map[string]string{"drift.callee": "legacy-inventory", "drift.kind": "unknown_service"}))
-	assert.Equal(t, 0, h.p.resolver.Pending())
+	assert.Equal(t, 0, h.p.engine.Pending())
 }
 
 func TestUnresolvedCall(t *testing.T) {
@@ -313,7 +313,7 @@ func TestNothingElseChanges(t *testing.T) {
 	got := h.sink.AllTraces()[0]
 	require.Equal(t, want.SpanCount(), got.SpanCount())
 	stamped := 0
-	capture.EachSpan(got, func(_ pcommon.Resource, s ptrace.Span) {
+	capturetest.EachSpan(got, func(_ pcommon.Resource, s ptrace.Span) {
 		before := s.Attributes().Len()
 		s.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return strings.HasPrefix(k, "drift.") })
 		if s.Attributes().Len() != before {
@@ -372,7 +372,7 @@ func TestFirstSight(t *testing.T) {
 	assert.Equal(t, "payment-is-protected", f["drift.rule"])
 	assert.Contains(t, f["drift.message"], "shop.yaml:52")
 	assert.Equal(t, traceID(1).String(), f["trace_id"])
-	assert.Equal(t, h.p.now().Unix(), h.sum("drift.edge.first_seen", map[string]string{"drift.callee": "payment", "drift.kind": "forbidden_dependency"}))
+	assert.Equal(t, h.p.engine.Now().Unix(), h.sum("drift.edge.first_seen", map[string]string{"drift.callee": "payment", "drift.kind": "forbidden_dependency"}))
 }
 
 // TestAbsence: declared dependencies of a busy caller that are not seen for the window are reported
@@ -385,14 +385,14 @@ func TestAbsence(t *testing.T) {
 	cfg := testConfig(intentFile)
 	cfg.Absence = AbsenceConfig{Window: time.Hour, MinCallerCalls: 3}
 	h, logs := observedHarness(t, cfg)
-	h.p.checkAbsence() // watching starts
+	h.p.engine.CheckAbsence() // watching starts
 	h.now.Add(int64(90 * time.Minute))
 	for i := byte(1); i <= 3; i++ { // frontend and checkout are busy, on one dependency each
 		h.consume(sp{svc: "frontend", kind: client, trace: i, id: i, attrs: map[string]any{"peer.service": "cart"}},
 			sp{svc: "checkout", kind: client, trace: i, id: i + 10, attrs: map[string]any{"peer.service": "cart"}})
 	}
 	h.now.Add(int64(10 * time.Minute))
-	h.p.checkAbsence()
+	h.p.engine.CheckAbsence()
 	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "currency"}))
 	assert.Equal(t, int64(0), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "cart"}))
 	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.callee": "payment", "drift.kind": "missing_dependency"}))
@@ -400,7 +400,7 @@ func TestAbsence(t *testing.T) {
 	missing := logs.FilterMessage("Required dependency missing: not observed within the window")
 	require.Equal(t, 1, missing.Len())
 	assert.Equal(t, "checkout-charges", missing.All()[0].ContextMap()["drift.rule"])
-	h.p.checkAbsence()
+	h.p.engine.CheckAbsence()
 	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "said once")
 
 	// an edit of the intent file neither clears the absent edges nor reports them again
@@ -409,7 +409,7 @@ func TestAbsence(t *testing.T) {
 	h.p.reload(context.Background())
 	require.Equal(t, 1, logs.FilterMessage("Intent model reloaded").Len())
 	h.now.Add(int64(time.Minute))
-	h.p.checkAbsence()
+	h.p.engine.CheckAbsence()
 	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.caller": "frontend", "drift.callee": "currency"}))
 	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.callee": "payment", "drift.kind": "missing_dependency"}))
 	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "not said again after a reload")

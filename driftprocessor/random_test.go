@@ -11,7 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 )
 
 // bytesReader hands out the bytes of a fuzz input, then zeros.
@@ -96,14 +97,14 @@ func pick(r *bytesReader, from []string) string { return from[int(r.next())%len(
 func withoutStamps(td ptrace.Traces) ptrace.Traces {
 	out := ptrace.NewTraces()
 	td.CopyTo(out)
-	capture.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
-		s.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return slices.Contains(stamped, k) })
+	capturetest.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
+		s.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return slices.Contains(driftconv.Stamped, k) })
 	})
 	return out
 }
 
 func spansOf(td ptrace.Traces) (spans []ptrace.Span) {
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { spans = append(spans, s) })
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) { spans = append(spans, s) })
 	return spans
 }
 
@@ -121,7 +122,7 @@ func checkSpansUnchanged(t testing.TB, h *harness, td ptrace.Traces) {
 	inSpans := spansOf(in)
 	for i, s := range spansOf(got[0]) {
 		for k, v := range s.Attributes().All() {
-			if !slices.Contains(stamped, k) || (v.Type() == pcommon.ValueTypeStr && len(v.Str()) <= 2048) {
+			if !slices.Contains(driftconv.Stamped, k) || (v.Type() == pcommon.ValueTypeStr && len(v.Str()) <= 2048) {
 				continue
 			}
 			if before, ok := inSpans[i].Attributes().Get(k); !ok || !before.Equal(v) {
@@ -158,7 +159,7 @@ func TestSpansOutEqualSpansIn(t *testing.T) {
 		}
 	}
 	h.expireAll()
-	require.Equal(t, 0, h.p.resolver.Pending())
+	require.Equal(t, 0, h.p.engine.Pending())
 }
 
 // FuzzProcessor runs the whole processor on batches built from fuzz input and checks the property.

@@ -52,10 +52,9 @@ func (c *configMapDir) update(content string) {
 }
 
 func observedHarness(t *testing.T, cfg *Config) (*harness, *observer.ObservedLogs) {
-	h := newHarness(t, cfg)
 	core, logs := observer.New(zap.InfoLevel)
-	h.p.logger = zap.New(core)
-	h.p.badSpans.logger = h.p.logger
+	h := newHarnessLogging(t, cfg, componenttest.NewNopHost(), harnessEpoch, zap.New(core))
+	logs.TakeAll() // the start's lines: the tests look at what comes after
 	return h, logs
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-// Config sets the windows.
-type Config struct {
+// Options tune the tracker: the configured windows and the bounds the components set.
+type Options struct {
 	Window   time.Duration // the sliding window of p99 and error rate
 	MinCalls int           // calls a window needs before it may be judged
 	MaxEdges int           // edges with a window; beyond, new edges are judged per call only
@@ -19,12 +19,12 @@ type Config struct {
 	Refresh    time.Duration // how often an edge's p99 and error rate are recomputed
 }
 
-// DefaultConfig is the configuration used when none is given.
-var DefaultConfig = Config{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000, Siblings: 100_000, SiblingTTL: 30 * time.Second, Refresh: time.Second}
+// DefaultOptions are the options used when none are given.
+var DefaultOptions = Options{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000, Siblings: 100_000, SiblingTTL: 30 * time.Second, Refresh: time.Second}
 
 // Tracker holds the windows of the edges that have expectations. It is safe for concurrent use.
 type Tracker struct {
-	cfg      Config
+	cfg      Options
 	slotSize time.Duration
 
 	mu      sync.Mutex
@@ -36,7 +36,7 @@ type Tracker struct {
 type Edge struct{ Caller, Callee string }
 
 // New returns a tracker.
-func New(cfg Config) *Tracker {
+func New(cfg Options) *Tracker {
 	return &Tracker{
 		cfg: cfg, slotSize: max(cfg.Window/slots, time.Millisecond),
 		windows: map[Edge]*window{}, sibs: newSiblings(cfg.Siblings),

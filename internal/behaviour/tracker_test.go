@@ -11,8 +11,8 @@ import (
 
 var t0 = time.Unix(1_700_000_000, 0)
 
-func cfg() Config {
-	c := DefaultConfig
+func cfg() Options {
+	c := DefaultOptions
 	c.MinCalls, c.Refresh = 10, 0
 	return c
 }

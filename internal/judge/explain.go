@@ -29,41 +29,41 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg}
 	case LayerViolation:
 		from, to := m.Node(c.Caller.ID), m.Node(c.Callee.ID)
-		return warn("layers", "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
+		return explained(LayerViolation, "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
 			edge, m.Layers[from.Layer], m.Layers[to.Layer], m.File, m.LayersLine)
 	case UndeclaredDependency:
-		return warn("depends_on", "%s is not in the depends_on of %s (%s:%d).",
+		return explained(UndeclaredDependency, "%s is not in the depends_on of %s (%s:%d).",
 			edge, c.Caller.Name, m.File, m.Node(c.Caller.ID).DepsLine)
 	case UnknownService:
 		who := c.Callee.Name
 		if c.Caller.ID == intent.NoNode && !c.External {
 			who = c.Caller.Name
 		}
-		return warn("policy", "%s involves %s, which is not a service or resource of the model (%s:%d).",
+		return explained(UnknownService, "%s involves %s, which is not a service or resource of the model (%s:%d).",
 			edge, who, m.File, m.NodeLine)
 	case UndeclaredOperation:
-		return warn("depends_on", "%s calls operation %q, which is not among the declared operations (%s:%d).",
+		return explained(UndeclaredOperation, "%s calls operation %q, which is not among the declared operations (%s:%d).",
 			edge, c.Op().String(), m.File, m.Dependency(c.Caller.ID, c.Callee.ID).Line)
 	case UndeclaredIngress:
-		return warn("ingress", "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
+		return explained(UndeclaredIngress, "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
 			edge, c.Callee.Name, m.File, m.Node(c.Callee.ID).Line)
 	case LatencyExceeded:
 		b := &v.Behaviour
 		if b.Expect.LatencyMax > 0 && b.Latency > b.Expect.LatencyMax {
-			return warn("expect", "%s took %s, expected at most %s (%s:%d).", edge, human(b.Latency), human(b.Expect.LatencyMax), m.File, b.Expect.Line)
+			return explained(LatencyExceeded, "%s took %s, expected at most %s (%s:%d).", edge, human(b.Latency), human(b.Expect.LatencyMax), m.File, b.Expect.Line)
 		}
-		return warn("expect", "%s: p99 %s over the last %s, expected at most %s (%s:%d).",
+		return explained(LatencyExceeded, "%s: p99 %s over the last %s, expected at most %s (%s:%d).",
 			edge, human(b.P99), human(b.Window), human(b.Expect.LatencyP99), m.File, b.Expect.Line)
 	case ErrorRateExceeded:
 		b := &v.Behaviour
-		return warn("expect", "%s: error rate %s over the last %s, expected at most %s (%s:%d).",
+		return explained(ErrorRateExceeded, "%s: error rate %s over the last %s, expected at most %s (%s:%d).",
 			edge, percent(b.ErrorRate), human(b.Window), percent(b.Expect.ErrorRate), m.File, b.Expect.Line)
 	case RetryAmplification:
 		b := &v.Behaviour
-		return warn("expect", "%s: %d re-sends of one call, expected at most %d (%s:%d).", edge, b.Resends, b.Expect.Retries, m.File, b.Expect.Line)
+		return explained(RetryAmplification, "%s: %d re-sends of one call, expected at most %d (%s:%d).", edge, b.Resends, b.Expect.Retries, m.File, b.Expect.Line)
 	case FanoutExceeded:
 		b := &v.Behaviour
-		return warn("expect", "%s: %d calls under one parent span, expected at most %d (%s:%d).",
+		return explained(FanoutExceeded, "%s: %d calls under one parent span, expected at most %d (%s:%d).",
 			edge, b.Fanout, b.Expect.CallsPerRequest, m.File, b.Expect.Line)
 	}
 	return Explanation{}
@@ -84,6 +84,6 @@ func human(d time.Duration) string {
 
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'g', 3, 64) + "%" }
 
-func warn(rule, format string, args ...any) Explanation {
-	return Explanation{Rule: rule, Severity: intent.SeverityWarning, Message: fmt.Sprintf(format, args...)}
+func explained(k Kind, format string, args ...any) Explanation {
+	return Explanation{Rule: k.Rule(), Severity: k.Severity(), Message: fmt.Sprintf(format, args...)}
 }

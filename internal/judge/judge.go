@@ -8,34 +8,6 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
-// Kind is a kind of drift. The order is the design's table order: when several apply, the first is
-// the one a span shows.
-type Kind uint8
-
-// Drift kinds.
-const (
-	ForbiddenDependency Kind = iota
-	LayerViolation
-	UndeclaredDependency
-	UnknownService
-	UndeclaredOperation
-	UndeclaredIngress
-	LatencyExceeded
-	ErrorRateExceeded
-	RetryAmplification
-	FanoutExceeded
-	// NumKinds is the number of kinds.
-	NumKinds
-)
-
-var kindNames = [NumKinds]string{
-	"forbidden_dependency", "layer_violation", "undeclared_dependency",
-	"unknown_service", "undeclared_operation", "undeclared_ingress",
-	"latency_exceeded", "error_rate_exceeded", "retry_amplification", "fanout_exceeded",
-}
-
-func (k Kind) String() string { return kindNames[k] }
-
 // Kinds is a set of drift kinds.
 type Kinds uint16
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
@@ -20,7 +21,7 @@ const (
 )
 
 // labels interns label values. Names of a model are always admitted; names from span data only up
-// to a limit, beyond which they share the value Other. Reads take a read lock only.
+// to a limit, beyond which they share the value driftconv.Other. Reads take a read lock only.
 type labels struct {
 	mu     sync.RWMutex
 	ids    map[string]label
@@ -31,7 +32,7 @@ type labels struct {
 
 func newLabels(limit int) *labels {
 	l := &labels{ids: map[string]label{}, limit: limit}
-	l.add(Other)
+	l.add(driftconv.Other)
 	l.add(intent.External)
 	return l
 }

@@ -4,32 +4,15 @@
 package record
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
-)
-
-// Attribute names and values of the drift vocabulary.
-const (
-	AttrStatus   = "drift.status"
-	AttrKind     = "drift.kind"
-	AttrCaller   = "drift.caller"
-	AttrCallee   = "drift.callee"
-	AttrReason   = "reason"
-	AttrResult   = "result"
-	StatusDrift  = "drift"
-	StatusOK     = "conforming"
-	StatusKnown  = "known"
-	ResultOK     = "success"
-	ResultFailed = "failure"
-	// Other stands for the names beyond the limit of distinct names outside the model.
-	Other = "_other"
 )
 
 // Limits bound the series the recorder creates.
@@ -83,22 +66,12 @@ type Recorder struct {
 	shards  [numShards]shard
 	count   atomic.Int64 // series in all shards
 	gen     atomic.Uint64
-	reloads metric.Int64Counter
 	tallies sync.Pool
 }
 
-// Malformed-span reasons, as label values.
-const (
-	ReasonNoServiceName   = "no_service_name"
-	ReasonBadIDs          = "bad_ids"
-	ReasonDriftAttributes = "drift_attributes"
-)
-
-var reasons = []string{ReasonNoServiceName, ReasonBadIDs, ReasonDriftAttributes}
-
-// New returns a recorder; reloads counts intent reloads.
-func New(limits Limits, reloads metric.Int64Counter) *Recorder {
-	r := &Recorder{labels: newLabels(limits.MaxOtherNames), limits: limits, reloads: reloads}
+// New returns a recorder.
+func New(limits Limits) *Recorder {
+	r := &Recorder{labels: newLabels(limits.MaxOtherNames), limits: limits}
 	for i := range r.shards {
 		r.shards[i].m = map[seriesKey]*series{}
 	}
@@ -130,19 +103,10 @@ func (r *Recorder) Unresolved(caller string) {
 // Malformed counts a span that could not be read as a call.
 func (r *Recorder) Malformed(reason string) {
 	var i uint8
-	for i < uint8(len(reasons)-1) && reasons[i] != reason {
+	for i < uint8(len(driftconv.Reasons)-1) && driftconv.Reasons[i] != reason {
 		i++
 	}
 	r.add(0, seriesKey{counter: counterMalformed, kind: i})
-}
-
-// Reload counts a reload of the intent file.
-func (r *Recorder) Reload(ctx context.Context, ok bool) {
-	result := ResultOK
-	if !ok {
-		result = ResultFailed
-	}
-	r.reloads.Add(ctx, 1, metric.WithAttributes(attribute.String(AttrResult, result)))
 }
 
 func (r *Recorder) add(gen uint64, k seriesKey) {
@@ -184,24 +148,24 @@ func (r *Recorder) series(k seriesKey) *series {
 }
 
 func (r *Recorder) attributes(k seriesKey) attribute.Set {
-	caller, callee := attribute.String(AttrCaller, r.labels.name(k.caller)), attribute.String(AttrCallee, r.labels.name(k.callee))
+	caller, callee := attribute.String(driftconv.AttrCaller, r.labels.name(k.caller)), attribute.String(driftconv.AttrCallee, r.labels.name(k.callee))
 	switch k.counter {
 	case counterCalls:
 		switch {
 		case k.kind == conforming:
-			return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusOK))
+			return attribute.NewSet(caller, callee, attribute.String(driftconv.AttrStatus, driftconv.StatusConforming))
 		case k.kind&knownBit != 0:
-			return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusKnown),
-				attribute.String(AttrKind, judge.Kind(k.kind&^knownBit).String()))
+			return attribute.NewSet(caller, callee, attribute.String(driftconv.AttrStatus, driftconv.StatusKnown),
+				attribute.String(driftconv.AttrKind, judge.Kind(k.kind&^knownBit).String()))
 		}
-		return attribute.NewSet(caller, callee, attribute.String(AttrStatus, StatusDrift),
-			attribute.String(AttrKind, judge.Kind(k.kind).String()))
+		return attribute.NewSet(caller, callee, attribute.String(driftconv.AttrStatus, driftconv.StatusDrift),
+			attribute.String(driftconv.AttrKind, judge.Kind(k.kind).String()))
 	case counterViolations:
-		return attribute.NewSet(caller, callee, attribute.String(AttrKind, judge.Kind(k.kind).String()))
+		return attribute.NewSet(caller, callee, attribute.String(driftconv.AttrKind, judge.Kind(k.kind).String()))
 	case counterUnresolved:
 		return attribute.NewSet(caller)
 	}
-	return attribute.NewSet(attribute.String(AttrReason, reasons[k.kind]))
+	return attribute.NewSet(attribute.String(driftconv.AttrReason, driftconv.Reasons[k.kind]))
 }
 
 // each calls fn for every series of counter c.
@@ -240,17 +204,17 @@ func (r *Recorder) Edges() map[string]int64 {
 	seen := map[edge]bool{}
 	r.each(counterCalls, func(k seriesKey, s *series) {
 		if s.gen.Load() == gen {
-			status := StatusDrift
+			status := driftconv.StatusDrift
 			switch {
 			case k.kind == conforming:
-				status = StatusOK
+				status = driftconv.StatusConforming
 			case k.kind&knownBit != 0:
-				status = StatusKnown
+				status = driftconv.StatusKnown
 			}
 			seen[edge{k.caller, k.callee, status}] = true
 		}
 	})
-	out := map[string]int64{StatusOK: 0, StatusDrift: 0, StatusKnown: 0}
+	out := map[string]int64{driftconv.StatusConforming: 0, driftconv.StatusDrift: 0, driftconv.StatusKnown: 0}
 	for e := range seen {
 		out[e.status]++
 	}

@@ -7,8 +7,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/embedded"
-	"go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
@@ -48,8 +48,7 @@ func newRecorderAndModel(t *testing.T, limits Limits) (*Recorder, *Binding, *int
 	if err != nil {
 		t.Fatal(err)
 	}
-	counter, _ := noop.NewMeterProvider().Meter("").Int64Counter("reloads")
-	r := New(limits, counter)
+	r := New(limits)
 	return r, r.Bind(m), m
 }
 
@@ -69,17 +68,17 @@ func TestSeriesBounded(t *testing.T) {
 	}
 	o := calls(r)
 	if len(o.points) != 11 {
-		t.Fatalf("%d series, want 10 names and %s", len(o.points), Other)
+		t.Fatalf("%d series, want 10 names and %s", len(o.points), driftconv.Other)
 	}
-	if n := o.sum(AttrCallee, Other); n != 100_000-10 {
-		t.Errorf("%s counted %d", Other, n)
+	if n := o.sum(driftconv.AttrCallee, driftconv.Other); n != 100_000-10 {
+		t.Errorf("%s counted %d", driftconv.Other, n)
 	}
-	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 11 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 0 || e[driftconv.StatusDrift] != 11 {
 		t.Errorf("edges %v", e)
 	}
 }
 
-// TestSeriesLimit: past MaxSeries, new series fold into the Other/Other series.
+// TestSeriesLimit: past MaxSeries, new series fold into the driftconv.Other/driftconv.Other series.
 func TestSeriesLimit(t *testing.T) {
 	r, b := newRecorder(t, Limits{MaxOtherNames: 1000, MaxSeries: 20})
 	for i := 0; i < 500; i++ {
@@ -98,19 +97,19 @@ func TestCountsAndKinds(t *testing.T) {
 	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, judge.Verdict{})
 	r.Call(b, &judge.Call{Caller: cart, Callee: fe}, judge.Verdict{Kinds: 1<<judge.ForbiddenDependency | 1<<judge.UndeclaredDependency})
 	r.Unresolved("frontend")
-	r.Malformed(ReasonBadIDs)
+	r.Malformed(driftconv.ReasonBadIDs)
 	c, v, u, m := &observer{}, &observer{}, &observer{}, &observer{}
 	r.Observe(c, v, u, m)
-	if c.sum(AttrStatus, StatusOK) != 2 || c.sum(AttrKind, "forbidden_dependency") != 1 || c.sum("", "") != 3 {
+	if c.sum(driftconv.AttrStatus, driftconv.StatusConforming) != 2 || c.sum(driftconv.AttrKind, "forbidden_dependency") != 1 || c.sum("", "") != 3 {
 		t.Errorf("calls %+v", c.points)
 	}
-	if v.sum(AttrKind, "undeclared_dependency") != 1 || v.sum("", "") != 2 {
+	if v.sum(driftconv.AttrKind, "undeclared_dependency") != 1 || v.sum("", "") != 2 {
 		t.Errorf("violations %+v", v.points)
 	}
-	if u.sum(AttrCaller, "frontend") != 1 || m.sum(AttrReason, ReasonBadIDs) != 1 {
+	if u.sum(driftconv.AttrCaller, "frontend") != 1 || m.sum(driftconv.AttrReason, driftconv.ReasonBadIDs) != 1 {
 		t.Errorf("unresolved %+v, malformed %+v", u.points, m.points)
 	}
-	if e := r.Edges(); e[StatusOK] != 1 || e[StatusDrift] != 1 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 1 || e[driftconv.StatusDrift] != 1 {
 		t.Errorf("edges %v", e)
 	}
 }
@@ -121,14 +120,14 @@ func TestEdgesFollowTheModel(t *testing.T) {
 	r.Call(b, &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
 	m, _ := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  cart: {}\n  frontend: {}\n"))
 	b2 := r.Bind(m)
-	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 0 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 0 || e[driftconv.StatusDrift] != 0 {
 		t.Fatalf("edges %v after a new model", e)
 	}
 	r.Call(b2, &judge.Call{Caller: intent.Peer{ID: 1, Name: "frontend"}, Callee: intent.Peer{ID: 0, Name: "cart"}}, judge.Verdict{Kinds: 1 << judge.UndeclaredDependency})
-	if e := r.Edges(); e[StatusOK] != 0 || e[StatusDrift] != 1 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 0 || e[driftconv.StatusDrift] != 1 {
 		t.Fatalf("edges %v", e)
 	}
-	if n := calls(r).sum(AttrCaller, "frontend"); n != 2 {
+	if n := calls(r).sum(driftconv.AttrCaller, "frontend"); n != 2 {
 		t.Fatalf("the label ids of both models name frontend: %d", n)
 	}
 }
@@ -164,10 +163,10 @@ func TestKnownEdgesCountLikeAnyOther(t *testing.T) {
 		tally.Done()
 	}
 	o := calls(r)
-	if len(o.points) != 1 || o.sum(AttrStatus, StatusOK) != 9 || o.sum(AttrCallee, "cart") != 9 {
+	if len(o.points) != 1 || o.sum(driftconv.AttrStatus, driftconv.StatusConforming) != 9 || o.sum(driftconv.AttrCallee, "cart") != 9 {
 		t.Fatalf("want one series of 9 conforming calls to cart: %+v", o.points)
 	}
-	if e := r.Edges(); e[StatusOK] != 1 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 1 {
 		t.Fatalf("edges %v", e)
 	}
 }
@@ -186,11 +185,11 @@ func TestCallsFromOutsideCountLikeAnyOther(t *testing.T) {
 		tally.Done()
 	}
 	o := calls(r)
-	if len(o.points) != 1 || o.sum(AttrCaller, intent.External) != 6 || o.sum(AttrCallee, "frontend") != 6 ||
-		o.sum(AttrStatus, StatusOK) != 6 {
+	if len(o.points) != 1 || o.sum(driftconv.AttrCaller, intent.External) != 6 || o.sum(driftconv.AttrCallee, "frontend") != 6 ||
+		o.sum(driftconv.AttrStatus, driftconv.StatusConforming) != 6 {
 		t.Fatalf("want one series of 6 conforming calls from external to frontend: %+v", o.points)
 	}
-	if e := r.Edges(); e[StatusOK] != 1 {
+	if e := r.Edges(); e[driftconv.StatusConforming] != 1 {
 		t.Fatalf("edges %v", e)
 	}
 	tally := r.Tally(b)

@@ -10,19 +10,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
-)
-
-// Reasons a span is counted as malformed.
-const (
-	ReasonNoServiceName = "no_service_name"
-	ReasonBadIDs        = "bad_ids"
-	// ReasonDriftAttributes: a span of a call arrived with attributes that only this processor sets
-	// (its verdicts): they are removed (a span cannot mark itself conforming); the span is judged as
-	// any other.
-	ReasonDriftAttributes = "drift_attributes"
 )
 
 // Sink receives what a batch resolves to.
@@ -151,7 +142,7 @@ func (b *batch) collect(td ptrace.Traces) {
 				}
 				if preset {
 					span.Attributes().RemoveIf(func(k string, _ pcommon.Value) bool { return b.r.owned.has(k) })
-					b.sink.Malformed(ReasonDriftAttributes)
+					b.sink.Malformed(driftconv.ReasonDriftAttributes)
 				}
 				s.spans = append(s.spans, spanRef{span: span, resource: int32(i), incoming: role == Incoming})
 			}
@@ -176,10 +167,10 @@ func serviceName(attrs pcommon.Map) string {
 
 func malformed(span ptrace.Span, noService bool) string {
 	if span.TraceID().IsEmpty() || span.SpanID().IsEmpty() {
-		return ReasonBadIDs
+		return driftconv.ReasonBadIDs
 	}
 	if noService {
-		return ReasonNoServiceName
+		return driftconv.ReasonNoServiceName
 	}
 	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
 )
 
@@ -29,7 +30,7 @@ func TestConnectorThroughPrometheus(t *testing.T) {
 	config, err := os.ReadFile(filepath.Join(root, "testdata", "connector", "collector.yaml"))
 	require.NoError(t, err)
 
-	intentText, err := os.ReadFile(capture.BoutiqueIntent())
+	intentText, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
 	intentPath := writeIntent(t, strings.Replace(string(intentText), "      - currencyservice\n", "", 1))
 	rec, sink := newReceiver(t)
@@ -37,18 +38,18 @@ func TestConnectorThroughPrometheus(t *testing.T) {
 	col := collectortest.Start(t, binary, strings.NewReplacer("{{INTENT}}", intentPath, "{{SINK}}", sink.Endpoint,
 		"{{PROMETHEUS_EXPORTER}}", exporter).Replace(string(config)))
 
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	for _, b := range chunks(td, 40) {
 		require.NoError(t, col.Send(context.Background(), b))
 	}
-	require.Eventually(t, func() bool { return rec.count() == capture.BoutiqueSpans }, 60*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return rec.count() == capturetest.BoutiqueSpans }, 60*time.Second, 100*time.Millisecond)
 
 	promURL := collectortest.StartPrometheus(t, prom, exporter)
 	var drift []map[string]string
 	require.Eventually(t, func() bool {
 		drift = collectortest.Query(promURL, `sum by (drift_caller, drift_callee, drift_kind) (drift_calls_total{drift_status="drift"})`)
-		return len(drift) == 1 && drift[0]["value"] == "1438"
+		return len(drift) == 1 && drift[0]["value"] == strconv.Itoa(capturetest.BoutiqueFrontendToCurrency)
 	}, 60*time.Second, 500*time.Millisecond, "drift_calls_total for frontend -> currencyservice in Prometheus: %v", drift)
 	assert.Equal(t, "frontend", drift[0]["drift_caller"])
 	assert.Equal(t, "currencyservice", drift[0]["drift_callee"])
@@ -56,7 +57,7 @@ func TestConnectorThroughPrometheus(t *testing.T) {
 
 	conforming := collectortest.Query(promURL, `sum(drift_calls_total{drift_status="conforming"})`)
 	require.Len(t, conforming, 1)
-	assert.Equal(t, "7709", conforming[0]["value"], "502 + 5,525 + 3,120 calls, less the 1,438 drifting")
+	assert.Equal(t, strconv.Itoa(capturetest.BoutiqueCalls-capturetest.BoutiqueFrontendToCurrency), conforming[0]["value"], "every call, less the drifting ones")
 	edges := map[string]string{}
 	for _, e := range collectortest.Query(promURL, `drift_edges`) {
 		edges[e["drift_status"]] = e["value"]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +15,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
-	"github.com/driftprocessor/driftprocessor/internal/otlpsink"
+	"github.com/driftprocessor/driftprocessor/internal/otlpsinktest"
 )
 
 // received collects what the collector exports.
@@ -26,9 +27,9 @@ type received struct {
 	drifts map[string]int // "caller -> callee kind rule"
 }
 
-func newReceiver(t *testing.T) (*received, *otlpsink.Sink) {
+func newReceiver(t *testing.T) (*received, *otlpsinktest.Sink) {
 	r := &received{spans: map[pcommon.SpanID]ptrace.Span{}, drifts: map[string]int{}}
-	sink, err := otlpsink.Start("127.0.0.1:0", r.add)
+	sink, err := otlpsinktest.Start("127.0.0.1:0", r.add)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sink.Close() })
 	return r, sink
@@ -37,7 +38,7 @@ func newReceiver(t *testing.T) (*received, *otlpsink.Sink) {
 func (r *received) add(td ptrace.Traces) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	capture.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+	capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 		r.spans[s.SpanID()] = s
 		a := s.Attributes()
 		if v, ok := a.Get("drift.status"); ok && v.Str() == "drift" {
@@ -76,7 +77,7 @@ func writeIntent(t *testing.T, text string) string {
 // TestEndToEnd sends the real Online Boutique minute through the built collector, with one declared
 // dependency (frontend -> currencyservice) taken out of the intent.
 func TestEndToEnd(t *testing.T) {
-	intentText, err := os.ReadFile(capture.BoutiqueIntent())
+	intentText, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
 	without := strings.Replace(string(intentText), "      - currencyservice\n", "", 1)
 	require.NotEqual(t, string(intentText), without)
@@ -85,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 	rec, sink := newReceiver(t)
 	col := startCollector(t, intentPath, sink.Endpoint)
 
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	sent := map[pcommon.SpanID]bool{}
 	batches := chunks(td, 40)
@@ -99,13 +100,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	require.Len(t, sent, capture.BoutiqueSpans)
+	require.Len(t, sent, capturetest.BoutiqueSpans)
 	ctx := context.Background()
 	for _, b := range batches {
 		require.NoError(t, col.Send(ctx, b))
 	}
 
-	require.Eventually(t, func() bool { return rec.count() == capture.BoutiqueSpans }, 60*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return rec.count() == capturetest.BoutiqueSpans }, 60*time.Second, 100*time.Millisecond,
 		"every span sent comes back")
 	rec.mu.Lock()
 	for id := range sent {
@@ -113,7 +114,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("span %s did not come back", id)
 		}
 	}
-	assert.Equal(t, map[string]int{"frontend -> currencyservice undeclared_dependency depends_on": 1438}, rec.drifts)
+	assert.Equal(t, map[string]int{"frontend -> currencyservice undeclared_dependency depends_on": capturetest.BoutiqueFrontendToCurrency}, rec.drifts)
 	for _, s := range rec.spans {
 		if v, ok := s.Attributes().Get("drift.message"); ok {
 			assert.Contains(t, v.Str(), intentPath+":")
@@ -126,7 +127,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The collector's own metrics endpoint serves the drift counters.
 	scrape := col.WaitMetric("drift_calls",
-		`drift_caller="frontend"`, `drift_callee="currencyservice"`, `drift_kind="undeclared_dependency"`, `} 1438`)
+		`drift_caller="frontend"`, `drift_callee="currencyservice"`, `drift_kind="undeclared_dependency"`, `} `+strconv.Itoa(capturetest.BoutiqueFrontendToCurrency))
 	assert.Len(t, collectortest.MetricLines(scrape, "drift_calls", `drift_status="conforming"`, `drift_caller="checkoutservice"`, `drift_callee="paymentservice"`, `} 18`), 1, scrape)
 	assert.Len(t, collectortest.MetricLines(scrape, "drift_edges", `drift_status="drift"`, `} 1`), 1)
 	assert.Len(t, collectortest.MetricLines(scrape, "drift_edges", `drift_status="conforming"`, `} 15`), 1, "14 declared edges and the ingress")

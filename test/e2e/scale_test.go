@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/driftprocessor/driftprocessor/internal/capture"
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
 )
 
@@ -26,7 +26,7 @@ func route(td ptrace.Traces, key func(service string, span ptrace.Span) string) 
 	for i := range out {
 		out[i] = ptrace.NewTraces()
 	}
-	capture.EachSpan(td, func(res pcommon.Resource, span ptrace.Span) {
+	capturetest.EachSpan(td, func(res pcommon.Resource, span ptrace.Span) {
 		service, _ := res.Attributes().Get("service.name")
 		h := fnv.New32a()
 		h.Write([]byte(key(service.Str(), span)))
@@ -77,15 +77,15 @@ func sumLines(lines []string) int {
 // TestTierRoutedByTraceID: when each trace's spans reach one collector, every call is judged exactly
 // once across the tier, and the drift is the same as one collector finds.
 func TestTierRoutedByTraceID(t *testing.T) {
-	intentText, err := os.ReadFile(capture.BoutiqueIntent())
+	intentText, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	shares := route(td, func(_ string, s ptrace.Span) string { return s.TraceID().String() })
 	without := strings.Replace(string(intentText), "      - currencyservice\n", "", 1)
 	conforming, drift, unresolved := runTier(t, without, true, shares)
-	assert.Equal(t, 502+5525+3120-1438, conforming)
-	assert.Equal(t, 1438, drift, "frontend -> currencyservice, once per call")
+	assert.Equal(t, capturetest.BoutiqueCalls-capturetest.BoutiqueFrontendToCurrency, conforming)
+	assert.Equal(t, capturetest.BoutiqueFrontendToCurrency, drift, "frontend -> currencyservice, once per call")
 	assert.Equal(t, 0, unresolved)
 }
 
@@ -93,17 +93,17 @@ func TestTierRoutedByTraceID(t *testing.T) {
 // named by attributes are still judged, the rest are counted as unresolved, and none is judged twice
 // or wrongly.
 func TestTierOfAgents(t *testing.T) {
-	intentText, err := os.ReadFile(capture.BoutiqueIntent())
+	intentText, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
-	td, err := capture.Boutique()
+	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	shares := route(td, func(service string, _ ptrace.Span) string { return service })
 	conforming, drift, unresolved := runTier(t, string(intentText), false, shares)
 	assert.Equal(t, 0, drift, "nothing is judged wrongly")
 	// judged: 3,120 SQL calls (named by peer.service) and 502 requests from outside (root spans), and
 	// the calls whose client and server happened to reach the same agent
-	assert.GreaterOrEqual(t, conforming, 3120+502)
+	assert.GreaterOrEqual(t, conforming, capturetest.BoutiqueSQLCalls+capturetest.BoutiqueIngress)
 	// every call between services is judged once, or counted unresolved on both sides (its client and
 	// its server each went to an agent that saw only one of them)
-	assert.Equal(t, 502+5525+3120, conforming+(unresolved/2), "judged once or unresolved, never twice: %d judged, %d unresolved", conforming, unresolved)
+	assert.Equal(t, capturetest.BoutiqueCalls, conforming+(unresolved/2), "judged once or unresolved, never twice: %d judged, %d unresolved", conforming, unresolved)
 }

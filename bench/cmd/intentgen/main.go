@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/driftprocessor/driftprocessor/internal/synth"
+	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
 func main() {
 	services := flag.Int("services", 200, "services in the synthetic system")
 	flag.Parse()
-	fmt.Print(synth.New(*services, 10, 1).Intent())
+	fmt.Print(synthtest.New(*services, 10, 1).Intent())
 }

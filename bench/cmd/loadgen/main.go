@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/driftprocessor/driftprocessor/internal/synth"
+	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func run(endpoint string, rate int, duration time.Duration, services int, perSer
 	}
 	defer conn.Close()
 	client := ptraceotlp.NewGRPCClient(conn)
-	batches := synth.New(services, 10, 1).Batches(50, 500)
+	batches := synthtest.New(services, 10, 1).Batches(50, 500)
 	if perService {
 		batches = byService(batches)
 	}

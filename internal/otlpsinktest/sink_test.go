@@ -1,4 +1,4 @@
-package otlpsink
+package otlpsinktest
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
 // Package synth makes synthetic systems for benchmarks: an intent model of n services and the
 // batches of spans their conforming traffic produces, with the kinds and attributes real
 // instrumentations set.
-package synth
+package synthtest
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 // Package capture reads the real trace captures shipped in testdata/, for tests, benchmarks and
 // the end-to-end checks.
-package capture
+package capturetest
 
 import (
 	"compress/gzip"
@@ -14,8 +14,23 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// BoutiqueSpans is the number of spans in the Online Boutique minute.
-const BoutiqueSpans = 22969
+// What the fault-free Online Boutique minute holds (TestBoutiqueFigures counts them from the spans).
+const (
+	// BoutiqueSpans is the number of spans in the minute.
+	BoutiqueSpans = 22969
+	// BoutiqueIngress is the requests from outside the traced system: root SERVER spans.
+	BoutiqueIngress = 502
+	// BoutiqueServiceCalls is the calls between services: SERVER spans whose parent CLIENT span,
+	// of another service, is in the minute.
+	BoutiqueServiceCalls = 5525
+	// BoutiqueSQLCalls is the database calls: CLIENT spans with db.system, which no server answers.
+	BoutiqueSQLCalls = 3120
+	// BoutiqueCalls is every call of the minute that a judge sees.
+	BoutiqueCalls = BoutiqueIngress + BoutiqueServiceCalls + BoutiqueSQLCalls
+	// BoutiqueFrontendToCurrency is the calls frontend -> currencyservice: drift under an intent
+	// that leaves that dependency out (TestDriftOnRealTraffic and the e2e tests).
+	BoutiqueFrontendToCurrency = 1438
+)
 
 // Dir is the testdata directory of the repository.
 func Dir() string {

@@ -1,4 +1,4 @@
-package driftprocessor
+package verdict
 
 import (
 	"sync"
@@ -7,9 +7,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// badSpanLogEvery is the most often spans that cannot be read as calls are logged: a flood of bad
+// BadSpanLogEvery is the most often spans that cannot be read as calls are logged: a flood of bad
 // data produces a counter (drift.spans.malformed) and one line per interval, not one per span.
-const badSpanLogEvery = 10 * time.Second
+const BadSpanLogEvery = 10 * time.Second
 
 // badSpanLog counts bad spans by reason and logs the counts at most once per interval.
 type badSpanLog struct {
@@ -29,10 +29,10 @@ func (l *badSpanLog) note(reason string) {
 	}
 	l.counts[reason]++
 	now := l.now()
-	if now.Sub(l.last) < badSpanLogEvery {
+	if now.Sub(l.last) < BadSpanLogEvery {
 		return
 	}
-	fields := []zap.Field{zap.Duration("interval", badSpanLogEvery)}
+	fields := []zap.Field{zap.Duration("interval", BadSpanLogEvery)}
 	for r, n := range l.counts {
 		fields = append(fields, zap.Int(r, n))
 	}

@@ -1,26 +1,50 @@
-package driftprocessor
+package verdict
 
 import (
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-// Why a baseline entry is stale.
-const (
-	staleExpired   = "expired"   // its until date has passed
-	staleUnmatched = "unmatched" // nothing has matched it for baseline_stale_after
-)
+// loadBaseline reads a baseline file as parseBaseline does.
+func loadBaseline(path string) (*intent.Baseline, []byte, error) {
+	data, err := intent.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := parseBaseline(path, data)
+	return b, data, err
+}
+
+// parseBaseline reads a baseline, and refuses an entry whose kind is not a drift kind: it would
+// never match, and the drift it was meant to accept would show as new.
+func parseBaseline(file string, data []byte) (*intent.Baseline, error) {
+	b, err := intent.ParseBaseline(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for i, a := range b.Entries {
+		if _, ok := judge.ParseKind(a.Kind); a.Kind != "" && !ok {
+			errs = append(errs, fmt.Errorf("%s:%d: accepted[%d].kind: %q is not a drift kind (%s)", file, a.Line, i, a.Kind, judge.KindNames()))
+		}
+	}
+	return b, errors.Join(errs...)
+}
 
 // baseline is a loaded baseline with what has matched it.
 type baseline struct {
 	b           *intent.Baseline
 	loaded      atomic.Int64   // unix nanoseconds of the first stale check: entries are judged from then
 	lastMatched []atomic.Int64 // unix nanoseconds, by entry
-	stale       []atomic.Value // string: "", staleExpired or staleUnmatched, by entry
+	stale       []atomic.Value // string: "" or why the entry is stale (driftconv.Stale*), by entry
 }
 
 func newBaseline(b *intent.Baseline) *baseline {
@@ -47,9 +71,9 @@ func (bl *baseline) checkStale(now time.Time, staleAfter time.Duration, logger *
 		reason := ""
 		switch {
 		case e.Expired(now):
-			reason = staleExpired
+			reason = driftconv.StaleExpired
 		case now.UnixNano()-last > int64(staleAfter):
-			reason = staleUnmatched
+			reason = driftconv.StaleUnmatched
 		}
 		was, _ := bl.stale[i].Load().(string)
 		bl.stale[i].Store(reason)
@@ -61,7 +85,7 @@ func (bl *baseline) checkStale(now time.Time, staleAfter time.Duration, logger *
 	}
 }
 
-// eachStale calls fn for every stale entry.
+// EachStale calls fn for every stale entry.
 func (bl *baseline) eachStale(fn func(e *intent.Accepted, reason string)) {
 	for i := range bl.b.Entries {
 		if reason, _ := bl.stale[i].Load().(string); reason != "" {

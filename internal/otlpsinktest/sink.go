@@ -1,6 +1,6 @@
 // Package otlpsink is a minimal OTLP/HTTP trace receiver for tests and the demo: it accepts
 // protobuf ExportTraceServiceRequests on /v1/traces and hands each batch to a callback.
-package otlpsink
+package otlpsinktest
 
 import (
 	"compress/gzip"

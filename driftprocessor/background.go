@@ -1,0 +1,69 @@
+package driftprocessor
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
+)
+
+// tickEvery is how often the engine's clock ticks: waiting spans are checked for an expired TTL,
+// baseline entries for staleness, dependencies for absence.
+const tickEvery = time.Second
+
+// background ticks the engine, reloads the intent, writes the learn file and saves the state.
+func (p *driftProcessor) background() {
+	defer p.wg.Done()
+	tick := time.NewTicker(min(tickEvery, p.cfg.Pairing.TTL))
+	defer tick.Stop()
+	var reload, learn, persist <-chan time.Time
+	if p.storage != nil {
+		t := time.NewTicker(persistEvery)
+		defer t.Stop()
+		persist = t.C
+	}
+	if p.cfg.ReloadInterval > 0 {
+		t := time.NewTicker(p.cfg.ReloadInterval)
+		defer t.Stop()
+		reload = t.C
+	}
+	if p.cfg.Learn.Output != "" {
+		t := time.NewTicker(p.cfg.Learn.Interval)
+		defer t.Stop()
+		learn = t.C
+	}
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+			p.tick()
+		case <-reload:
+			p.reload(context.Background())
+		case <-learn:
+			p.writeLearned()
+		case <-persist:
+			p.save(context.Background())
+		}
+	}
+}
+
+// tick judges the calls whose partner did not come: their spans have passed, so they show in the
+// metrics only.
+func (p *driftProcessor) tick() { p.engine.Tick(ticked) }
+
+var reloadResult = map[verdict.ReloadResult]metric.AddOption{
+	verdict.Reloaded: metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultSuccess))),
+	verdict.Failed:   metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultFailure))),
+}
+
+// reload re-reads the intent and baseline files, and counts a change or a failure.
+func (p *driftProcessor) reload(ctx context.Context) {
+	if opt, counted := reloadResult[p.engine.Reload(ctx)]; counted {
+		p.telemetry.IntentReloads.Add(ctx, 1, opt)
+	}
+}
