@@ -29,7 +29,7 @@ type driftConnector struct {
 	now       func() time.Time
 
 	engine *verdict.Engine // judge mode
-	out    *tally        // judge mode: the engine's verdicts into the aggregator
+	out    *tally          // judge mode: the engine's verdicts into the aggregator
 	agg    *aggregator
 
 	stop chan struct{}

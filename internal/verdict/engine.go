@@ -92,7 +92,7 @@ type Engine struct {
 // model is a compiled intent with what is bound to it.
 type model struct {
 	intent  *intent.Compiled
-	binding *record.Binding   // nil without a recorder
+	binding *record.Binding  // nil without a recorder
 	absence *history.Absence // nil when absence is disabled
 }
 
