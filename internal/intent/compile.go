@@ -3,6 +3,8 @@ package intent
 import (
 	"strconv"
 	"strings"
+
+	"github.com/driftprocessor/driftprocessor/internal/semconv"
 )
 
 // NodeID is the interned id of a node of a compiled model. NoNode stands for a peer that is not in it.
@@ -429,7 +431,7 @@ func compileResources(d *decoder, c *Compiled, specs []NodeSpec) {
 				continue
 			}
 			if keys[ms.Key] == nil {
-				keys[ms.Key] = Equivalents(ms.Key)
+				keys[ms.Key] = semconv.Equivalents(ms.Key)
 			}
 			r.matches = append(r.matches, attrMatch{keys: keys[ms.Key], glob: g})
 		}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/driftprocessor/driftprocessor/internal/semconv"
 )
 
 // TestMatchResourceAgreesWithTryingEveryResource compares the index with its definition, on random
@@ -74,7 +76,7 @@ func everyMatcherMatches(t *testing.T, matches map[string]string, attrs mapAttrs
 			t.Fatal(err)
 		}
 		v, ok := "", false
-		for _, name := range Equivalents(k) {
+		for _, name := range semconv.Equivalents(k) {
 			if v, ok = attrs[name]; ok {
 				break
 			}

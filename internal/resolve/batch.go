@@ -14,6 +14,7 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/semconv"
 )
 
 // Sink receives what a batch resolves to.
@@ -159,7 +160,7 @@ func (b *batch) collect(td ptrace.Traces) {
 }
 
 func serviceName(attrs pcommon.Map) string {
-	if v, ok := attrs.Get("service.name"); ok && v.Type() == pcommon.ValueTypeStr {
+	if v, ok := attrs.Get(semconv.ServiceName); ok && v.Type() == pcommon.ValueTypeStr {
 		return v.Str()
 	}
 	return ""
@@ -408,7 +409,7 @@ func (o *opSource) Observe() judge.Observation {
 	}
 	if !o.firstIsServer {
 		obs.Trace, obs.Parent = o.first.TraceID(), o.first.ParentSpanID()
-		if v, ok := o.first.Attributes().Get("http.request.resend_count"); ok && v.Type() == pcommon.ValueTypeInt {
+		if v, ok := o.first.Attributes().Get(semconv.HTTPRequestResendCount); ok && v.Type() == pcommon.ValueTypeInt {
 			obs.Resends = int(v.Int())
 		}
 	}
@@ -424,13 +425,13 @@ func failed(span ptrace.Span) bool {
 		return false
 	}
 	attrs := span.Attributes()
-	if v, ok := attrs.Get("http.response.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
+	if v, ok := attrs.Get(semconv.HTTPResponseStatusCode); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
 		return true
 	}
-	if v, ok := attrs.Get("http.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
+	if v, ok := attrs.Get(semconv.HTTPStatusCode); ok && v.Type() == pcommon.ValueTypeInt && v.Int() >= 500 {
 		return true
 	}
-	if v, ok := attrs.Get("rpc.grpc.status_code"); ok && v.Type() == pcommon.ValueTypeInt && v.Int() != 0 {
+	if v, ok := attrs.Get(semconv.RPCGRPCStatusCode); ok && v.Type() == pcommon.ValueTypeInt && v.Int() != 0 {
 		return true
 	}
 	return false

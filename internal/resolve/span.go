@@ -10,6 +10,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
+	"github.com/driftprocessor/driftprocessor/internal/semconv"
 )
 
 // Role is what a span says about a call.
@@ -80,7 +81,7 @@ func roleAndPreset(span ptrace.Span, owned *ownedKeys) (role Role, preset bool) 
 		}
 		if owned.has(k) {
 			preset = true
-		} else if role == NoCall && (k == "db.system" || k == "db.system.name" || k == "messaging.system") &&
+		} else if role == NoCall && (k == semconv.DBSystem || k == semconv.DBSystemName || k == semconv.MessagingSystem) &&
 			v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
 			role = Outgoing
 		}
@@ -134,51 +135,51 @@ const (
 
 func attrIndex(key string) int {
 	switch key {
-	case "service.peer.name":
+	case semconv.ServicePeerName:
 		return servicePeerName
-	case "peer.service":
+	case semconv.PeerService:
 		return peerService
-	case "server.address":
+	case semconv.ServerAddress:
 		return serverAddress
-	case "net.peer.name":
+	case semconv.NetPeerName:
 		return netPeerName
-	case "url.full":
+	case semconv.URLFull:
 		return urlFull
-	case "http.url":
+	case semconv.HTTPURL:
 		return httpURL
-	case "rpc.service":
+	case semconv.RPCService:
 		return rpcService
-	case "rpc.method":
+	case semconv.RPCMethod:
 		return rpcMethod
-	case "http.route":
+	case semconv.HTTPRoute:
 		return httpRoute
-	case "url.path":
+	case semconv.URLPath:
 		return urlPath
-	case "http.target":
+	case semconv.HTTPTarget:
 		return httpTarget
-	case "http.request.method":
+	case semconv.HTTPRequestMethod:
 		return httpRequestMethod
-	case "http.method":
+	case semconv.HTTPMethod:
 		return httpMethod
-	case "db.system.name":
+	case semconv.DBSystemName:
 		return dbSystemName
-	case "db.system":
+	case semconv.DBSystem:
 		return dbSystem
-	case "db.operation.name":
+	case semconv.DBOperationName:
 		return dbOperationName
-	case "db.operation":
+	case semconv.DBOperation:
 		return dbOperation
-	case "messaging.system":
+	case semconv.MessagingSystem:
 		return messagingSystem
-	case "messaging.destination.name":
+	case semconv.MessagingDestinationName:
 		return messagingDestinationName
-	case "messaging.destination":
+	case semconv.MessagingDestination:
 		return messagingDestination
-	case "messaging.operation.name":
+	case semconv.MessagingOperationName:
 		return messagingOperationName
-	case "messaging.operation.type":
+	case semconv.MessagingOperationType:
 		return messagingOperationType
-	case "messaging.operation":
+	case semconv.MessagingOperation:
 		return messagingOperation
 	}
 	return -1
@@ -208,16 +209,16 @@ func (a *attrs) scan(m pcommon.Map) {
 		case pcommon.ValueTypeStr:
 			if i := attrIndex(k); i >= 0 {
 				a.v[i] = v.Str()
-			} else if k == "server.port" {
+			} else if k == semconv.ServerPort {
 				a.serverPort = parsePort(v.Str())
-			} else if k == "net.peer.port" {
+			} else if k == semconv.NetPeerPort {
 				a.netPeerPort = parsePort(v.Str())
 			}
 		case pcommon.ValueTypeInt:
 			switch k {
-			case "server.port":
+			case semconv.ServerPort:
 				a.serverPort = v.Int()
-			case "net.peer.port":
+			case semconv.NetPeerPort:
 				a.netPeerPort = v.Int()
 			}
 		}
