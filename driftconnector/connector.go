@@ -37,7 +37,7 @@ type driftConnector struct {
 }
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*driftConnector, error) {
-	return newConnectorWithClock(set, cfg, next, time.Now)
+	return newConnectorWithClock(set, cfg, next, verdict.Clock)
 }
 
 // newConnectorWithClock is newConnector with the clock given (tests move time).

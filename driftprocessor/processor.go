@@ -35,7 +35,7 @@ type driftProcessor struct {
 }
 
 func newDriftProcessor(set processor.Settings, cfg *Config) (*driftProcessor, error) {
-	return newDriftProcessorWithClock(set, cfg, time.Now)
+	return newDriftProcessorWithClock(set, cfg, nil)
 }
 
 // newDriftProcessorWithClock is newDriftProcessor with the engine's clock given (tests move time).

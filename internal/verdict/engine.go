@@ -41,10 +41,15 @@ type Settings struct {
 	// Recorder counts the verdicts for the face's own telemetry; nil records nothing.
 	Recorder *record.Recorder
 	Logger   *zap.Logger
-	// Now is the engine's clock, read once per batch and per tick: time.Now in a collector, the
-	// recorded time when traffic is replayed from files.
+	// Now is the engine's clock, read once per batch and per tick: the recorded time when traffic
+	// is replayed from files; nil takes Clock.
 	Now func() time.Time
 }
+
+// Clock is the clock of the engines made without one: time.Now, in a collector. The tests that
+// compare the faces through their factories set it, before making them, so that every face reads
+// one clock they move.
+var Clock = time.Now
 
 // Output receives what the engine decides about a batch, for the face to show: the verdicts of its
 // calls, and the calls and spans it could not judge.
@@ -107,7 +112,7 @@ func New(set Settings) (*Engine, error) {
 		set.Logger = zap.NewNop()
 	}
 	if set.Now == nil {
-		set.Now = time.Now
+		set.Now = Clock
 	}
 	e := &Engine{
 		set: set, logger: set.Logger,
