@@ -228,3 +228,17 @@ func (h *harness) sum(name string, want map[string]string) int64 {
 	}
 	return total
 }
+
+// labelValues returns every attribute value of the int sum's points.
+func (h *harness) labelValues(name string) []string {
+	h.t.Helper()
+	m, err := h.tel.GetMetric(name)
+	require.NoError(h.t, err)
+	var out []string
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		for _, kv := range dp.Attributes.ToSlice() {
+			out = append(out, kv.Value.AsString())
+		}
+	}
+	return out
+}

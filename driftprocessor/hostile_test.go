@@ -118,6 +118,12 @@ func TestParentLoop(t *testing.T) {
 	))
 	h.expireAll()
 	assert.Equal(t, 0, h.p.engine.Pending())
+	// The two server spans whose parents are servers, not clients, are calls from outside, each
+	// judged once; the client that is its own parent and its server are one service: no edge.
+	assert.Equal(t, int64(2), h.sum("drift.calls", nil))
+	for _, callee := range []string{"cart", "frontend"} {
+		assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.caller": "external", "drift.callee": callee}))
+	}
 }
 
 func TestHugeAndInvalidValues(t *testing.T) {
@@ -139,6 +145,12 @@ func TestHugeAndInvalidValues(t *testing.T) {
 	}
 	assert.Equal(t, "bad\uFFFDservice", h.attr(2, "drift.callee"))
 	h.expireAll()
+	assert.Equal(t, 0, h.p.engine.Pending())
+	assert.Equal(t, int64(2), h.sum("drift.calls", nil), "both calls judged once, on their spans")
+	for _, v := range h.labelValues("drift.calls") {
+		assert.True(t, utf8.ValidString(v), "label value %q is not valid UTF-8", v)
+		assert.LessOrEqual(t, len(v), 1024, "a label value of %d bytes", len(v))
+	}
 }
 
 func TestTimestampsInTheFutureAndReversed(t *testing.T) {

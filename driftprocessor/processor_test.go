@@ -64,7 +64,7 @@ func TestDriftKinds(t *testing.T) {
 				{svc: "recommendation", kind: server, id: 2, parent: 1},
 			},
 			stamped: 1, kind: "undeclared_dependency", rule: "depends_on", severity: "warning",
-			caller: "frontend", callee: "recommendation",
+			caller: "frontend", callee: "recommendation", msgParts: "frontend -> recommendation is not in the depends_on of frontend",
 		},
 		{
 			name:    "unknown_service: a caller nobody declared",
@@ -98,6 +98,7 @@ func TestDriftKinds(t *testing.T) {
 			assert.Equal(t, tt.callee, h.attr(tt.stamped, "drift.callee"))
 			msg := h.attr(tt.stamped, "drift.message")
 			assert.Contains(t, msg, "shop.yaml:")
+			require.NotEmpty(t, tt.msgParts, "a case says what its message holds")
 			assert.Contains(t, msg, tt.msgParts)
 			assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{
 				"drift.caller": tt.caller, "drift.callee": tt.callee, "drift.status": "drift", "drift.kind": tt.kind}))

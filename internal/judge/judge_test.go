@@ -2,6 +2,8 @@ package judge
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
@@ -103,11 +105,19 @@ func TestJudge(t *testing.T) {
 				t.Errorf("shows %s, want %s", v.Kind(), tt.want[0])
 			}
 			e := Explain(m, c, v)
-			if tt.rule != "" && e.Rule != tt.rule {
-				t.Errorf("rule %q, want %q", e.Rule, tt.rule)
+			wantRule, wantSeverity := v.Kind().Rule(), v.Kind().Severity()
+			if v.Kind() == ForbiddenDependency { // a deny rule decided: its name and severity show
+				wantRule, wantSeverity = tt.rule, v.Rule.Severity
 			}
-			if e.Message == "" || e.Severity == "" {
-				t.Errorf("explanation %+v", e)
+			if e.Rule != wantRule || e.Severity != wantSeverity {
+				t.Errorf("rule %q severity %q, want %q %q", e.Rule, e.Severity, wantRule, wantSeverity)
+			}
+			// One sentence that names the edge and the intent file's line.
+			if edge := c.Caller.Name + " -> " + c.Callee.Name; !strings.HasPrefix(e.Message, edge) {
+				t.Errorf("message %q does not start with the edge %q", e.Message, edge)
+			}
+			if !regexp.MustCompile(regexp.QuoteMeta(m.File) + `:[1-9][0-9]*\)`).MatchString(e.Message) {
+				t.Errorf("message %q does not name %s and a line", e.Message, m.File)
 			}
 		})
 	}
