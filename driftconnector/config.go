@@ -7,8 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
@@ -26,7 +26,7 @@ const (
 type (
 	PairingConfig  = pairing.Config
 	BehaviorConfig = behaviour.Config
-	AbsenceConfig  = history.AbsenceConfig
+	AbsenceConfig  = absence.Config
 )
 
 // Config is the configuration of the drift connector.

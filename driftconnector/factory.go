@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 
 	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
@@ -32,7 +32,7 @@ func createDefaultConfig() component.Config {
 		ReloadInterval:     30 * time.Second,
 		Pairing:            pairing.DefaultConfig(),
 		Behavior:           behaviour.DefaultConfig(),
-		Absence:            history.DefaultAbsenceConfig(),
+		Absence:            absence.DefaultConfig(),
 		BaselineStaleAfter: 24 * time.Hour,
 		FlushInterval:      15 * time.Second,
 		Expiration:         5 * time.Minute,

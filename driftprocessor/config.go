@@ -8,9 +8,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/configkeys"
-	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
@@ -30,7 +30,7 @@ type (
 	// BehaviorConfig sets the windows that judge the intent's expect blocks.
 	BehaviorConfig = behaviour.Config
 	// AbsenceConfig sets how declared and required dependencies that stop happening are noticed.
-	AbsenceConfig = history.AbsenceConfig
+	AbsenceConfig = absence.Config
 )
 
 // deprecatedBehaviourKey is the British spelling of `behavior`, read until it is removed.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -61,8 +61,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(typ, "short_window"), wantErr: behaviour.ErrWindowTooShort},
 		{id: component.NewIDWithName(typ, "no_max_edges"), wantErr: behaviour.ErrMaxEdges},
 		{id: component.NewIDWithName(typ, "bad_learn_interval"), wantErr: ErrLearnInterval},
-		{id: component.NewIDWithName(typ, "negative_absence_window"), wantErr: history.ErrAbsenceWindow},
-		{id: component.NewIDWithName(typ, "negative_min_caller_calls"), wantErr: history.ErrMinCallerCalls},
+		{id: component.NewIDWithName(typ, "negative_absence_window"), wantErr: absence.ErrWindow},
+		{id: component.NewIDWithName(typ, "negative_min_caller_calls"), wantErr: absence.ErrMinCallerCalls},
 		{id: component.NewIDWithName(typ, "bad_stale_after"), wantErr: ErrBaselineStaleAfter},
 		{id: component.NewIDWithName(typ, "broken_intent"), wantMsg: "testdata/broken-intent.yaml:4: services.frontend.depends_on[0]: depends on \"cart\""},
 		{id: component.NewIDWithName(typ, "broken_baseline"), wantMsg: "testdata/broken-baseline.yaml:3: accepted[0].kind: \"forbidden_dependnecy\" is not a drift kind"},

@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor/internal/metadata"
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
 
@@ -33,7 +33,7 @@ func createDefaultConfig() component.Config {
 		Pairing:            pairing.DefaultConfig(),
 		Behavior:           behaviour.DefaultConfig(),
 		BaselineStaleAfter: 24 * time.Hour,
-		Absence:            history.DefaultAbsenceConfig(),
+		Absence:            absence.DefaultConfig(),
 		Learn:              LearnConfig{Interval: time.Minute},
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/driftconv"
-	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
@@ -83,7 +83,7 @@ func (p *driftProcessor) registerObservers() error {
 			return nil
 		}),
 		t.RegisterEdgeFirstSeenCallback(func(_ context.Context, o metric.Int64Observer) error {
-			e.EachFirstSight(func(edge history.Edge, at time.Time) {
+			e.EachFirstSight(func(edge firstsight.Edge, at time.Time) {
 				o.Observe(at.Unix(), metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrCaller, edge.Caller),
 					attribute.String(driftconv.AttrCallee, edge.Callee), attribute.String(driftconv.AttrKind, edge.Kind))))
 			})

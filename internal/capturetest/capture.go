@@ -1,4 +1,4 @@
-// Package capture reads the real trace captures shipped in testdata/, for tests, benchmarks and
+// Package capturetest reads the real trace captures shipped in testdata/, for tests, benchmarks and
 // the end-to-end checks.
 package capturetest
 

@@ -26,9 +26,9 @@ func Name(s string) string {
 	return s
 }
 
-// Kept bounds a value that is stored until it is used: cut to MaxLen bytes, without holding on to a
+// Storable bounds a value that is stored until it is used: cut to MaxLen bytes, without holding on to a
 // larger value it was cut from. It does not check UTF-8; Name does that where the value is used.
-func Kept(s string) string {
+func Storable(s string) string {
 	if len(s) > MaxLen {
 		return strings.Clone(Name(s))
 	}

@@ -50,7 +50,7 @@ var kinds = [NumKinds]kindInfo{
 	ErrorRateExceeded:    {"error_rate_exceeded", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
 	RetryAmplification:   {"retry_amplification", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
 	FanoutExceeded:       {"fanout_exceeded", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
-	MissingDependency:    {"missing_dependency", "", "", "history.Absence.Check"},
+	MissingDependency:    {"missing_dependency", "", "", "absence.Watch.Check"},
 }
 
 // String is the kind's name, the value of drift.kind.

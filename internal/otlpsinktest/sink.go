@@ -1,4 +1,4 @@
-// Package otlpsink is a minimal OTLP/HTTP trace receiver for tests and the demo: it accepts
+// Package otlpsinktest is a minimal OTLP/HTTP trace receiver for tests and the demo: it accepts
 // protobuf ExportTraceServiceRequests on /v1/traces and hands each batch to a callback.
 package otlpsinktest
 

@@ -94,9 +94,9 @@ func (l *labels) name(id label) string {
 	return l.names[id]
 }
 
-// Binding maps the nodes of one compiled model to their label ids, so that recording a call between
+// ModelLabels maps the nodes of one compiled model to their label ids, so that recording a call between
 // nodes of the model hashes no string.
-type Binding struct {
+type ModelLabels struct {
 	nodes []label
 	gen   uint64               // the model's generation, for drift.edges
 	edges []intent.TrackedEdge // the model's known edges
@@ -108,7 +108,7 @@ type Binding struct {
 
 // conformingSlot is where the conforming call c is counted in conforming and in a tally's bySlot,
 // or -1 when it is counted by its labels.
-func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
+func (b *ModelLabels) conformingSlot(c *judge.Call, v judge.Verdict) int {
 	if e := v.Edge(); e >= 0 {
 		return e
 	}
@@ -119,7 +119,7 @@ func (b *Binding) conformingSlot(c *judge.Call, v judge.Verdict) int {
 }
 
 // conformingLabels are the caller and callee labels of the series of conforming slot e.
-func (b *Binding) conformingLabels(e int) (caller, callee label) {
+func (b *ModelLabels) conformingLabels(e int) (caller, callee label) {
 	if e < len(b.edges) {
 		edge := b.edges[e]
 		return b.nodes[edge.From], b.nodes[edge.To]
@@ -127,7 +127,7 @@ func (b *Binding) conformingLabels(e int) (caller, callee label) {
 	return labelExternal, b.nodes[e-len(b.edges)]
 }
 
-func (b *Binding) peer(l *labels, p intent.Peer) label {
+func (b *ModelLabels) peer(l *labels, p intent.Peer) label {
 	switch {
 	case p.ID != intent.NoNode:
 		return b.nodes[p.ID]

@@ -79,8 +79,8 @@ func New(limits Limits) *Recorder {
 }
 
 // Bind prepares the recording of calls judged against m, and starts a new generation of drift.edges.
-func (r *Recorder) Bind(m *intent.Compiled) *Binding {
-	b := &Binding{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1), edges: m.Tracked(),
+func (r *Recorder) Bind(m *intent.Compiled) *ModelLabels {
+	b := &ModelLabels{nodes: make([]label, m.NumNodes()), gen: r.gen.Add(1), edges: m.Tracked(),
 		conforming: make([]atomic.Pointer[series], len(m.Tracked())+m.NumNodes())}
 	for id := range b.nodes {
 		b.nodes[id] = r.labels.model(m.Node(intent.NodeID(id)).Name)
@@ -89,7 +89,7 @@ func (r *Recorder) Bind(m *intent.Compiled) *Binding {
 }
 
 // Call counts one judged call (a batch of one).
-func (r *Recorder) Call(b *Binding, c *judge.Call, v judge.Verdict) {
+func (r *Recorder) Call(b *ModelLabels, c *judge.Call, v judge.Verdict) {
 	t := r.Tally(b)
 	t.Call(c, v)
 	t.Done()
@@ -223,18 +223,18 @@ func (r *Recorder) Edges() map[string]int64 {
 
 // Tally counts the calls of one batch locally, so that the shared series are touched once per
 // distinct series per batch rather than once per call. Conforming calls on known edges and into
-// nodes from outside, most calls, are counted in an array by slot (Binding.conformingSlot); the rest
+// nodes from outside, most calls, are counted in an array by slot (ModelLabels.conformingSlot); the rest
 // in a map. It is not safe for concurrent use.
 type Tally struct {
 	r       *Recorder
-	b       *Binding
+	b       *ModelLabels
 	counts  map[seriesKey]int64
-	bySlot  []int32 // by conforming slot (Binding.conformingSlot): conforming calls in this batch
+	bySlot  []int32 // by conforming slot (ModelLabels.conformingSlot): conforming calls in this batch
 	touched []int32 // the slots whose bySlot is not zero
 }
 
 // Tally starts counting a batch judged against the model bound by b.
-func (r *Recorder) Tally(b *Binding) *Tally {
+func (r *Recorder) Tally(b *ModelLabels) *Tally {
 	t, ok := r.tallies.Get().(*Tally)
 	if !ok {
 		t = &Tally{r: r, counts: map[seriesKey]int64{}}

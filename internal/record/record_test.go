@@ -38,12 +38,12 @@ func (o *observer) sum(key, value string) (total int64) {
 	return total
 }
 
-func newRecorder(t *testing.T, limits Limits) (*Recorder, *Binding) {
+func newRecorder(t *testing.T, limits Limits) (*Recorder, *ModelLabels) {
 	r, b, _ := newRecorderAndModel(t, limits)
 	return r, b
 }
 
-func newRecorderAndModel(t *testing.T, limits Limits) (*Recorder, *Binding, *intent.Compiled) {
+func newRecorderAndModel(t *testing.T, limits Limits) (*Recorder, *ModelLabels, *intent.Compiled) {
 	m, err := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  frontend: {depends_on: [cart]}\n  cart: {}\n"))
 	if err != nil {
 		t.Fatal(err)

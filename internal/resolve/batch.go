@@ -247,7 +247,7 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		return
 	}
 	e := pairing.Entry{
-		State: pairing.PendingClient, Service: clean.Kept(caller.Name), Peer: clean.Kept(t.Fallback),
+		State: pairing.PendingClient, Service: clean.Storable(caller.Name), Peer: clean.Storable(t.Fallback),
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
 	}
 	b.observe(span, &e)
@@ -277,7 +277,7 @@ func (b *batch) server(ref *spanRef) {
 		b.r.store.Put(k, e, b.now, b.expired)
 		b.sink.Unresolved(service.Name)
 	default:
-		e := pairing.Entry{State: pairing.SeenServer, Service: clean.Kept(service.Name), Operation: keepOp(Operation(span)),
+		e := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
 			OpText: span.Name()}
 		b.observe(span, &e)
 		b.r.store.Put(k, e, b.now, b.expired)
@@ -374,7 +374,7 @@ func peerOf(m *intent.Compiled, name string, kind intent.Kind) intent.Peer {
 
 // keepOp prepares an operation for the store.
 func keepOp(op judge.Operation) judge.Operation {
-	op.Name, op.Sep, op.Detail = clean.Kept(op.Name), clean.Kept(op.Sep), clean.Kept(op.Detail)
+	op.Name, op.Sep, op.Detail = clean.Storable(op.Name), clean.Storable(op.Sep), clean.Storable(op.Detail)
 	return op
 }
 

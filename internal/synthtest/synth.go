@@ -1,4 +1,4 @@
-// Package synth makes synthetic systems for benchmarks: an intent model of n services and the
+// Package synthtest makes synthetic systems for benchmarks: an intent model of n services and the
 // batches of spans their conforming traffic produces, with the kinds and attributes real
 // instrumentations set.
 package synthtest

@@ -25,7 +25,7 @@ func (e *Engine) newCalls(out Output) *calls {
 	m := e.current.Load()
 	c := &calls{e: e, m: m, out: out, now: e.set.Now()}
 	if r := e.set.Recorder; r != nil {
-		c.tally = r.Tally(m.binding)
+		c.tally = r.Tally(m.labels)
 	}
 	return c
 }

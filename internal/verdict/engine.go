@@ -16,10 +16,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
+	"github.com/driftprocessor/driftprocessor/internal/learn"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/record"
 	"github.com/driftprocessor/driftprocessor/internal/resolve"
@@ -30,7 +32,7 @@ type Settings struct {
 	IntentFile         string
 	Pairing            pairing.Config
 	Behavior           behaviour.Config
-	Absence            history.AbsenceConfig
+	Absence            absence.Config
 	BaselineFile       string // optional: accepted drift, shown as known
 	BaselineStaleAfter time.Duration
 	// Learn keeps the observed system, to be written as an intent model (Learned).
@@ -82,8 +84,8 @@ type Engine struct {
 	logger    *zap.Logger
 	resolver  *resolve.Resolver
 	behaviour *behaviour.Tracker
-	sights    *history.FirstSights
-	learner   *history.Learner // nil unless Learn
+	sights    *firstsight.Memory
+	learner   *learn.Learner // nil unless Learn
 	badSpans  *badSpanLog
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
@@ -97,8 +99,8 @@ type Engine struct {
 // model is a compiled intent with what is bound to it.
 type model struct {
 	intent  *intent.Compiled
-	binding *record.Binding  // nil without a recorder
-	absence *history.Absence // nil when absence is disabled
+	labels  *record.ModelLabels // nil without a recorder
+	absence *absence.Watch      // nil when absence is disabled
 }
 
 // New loads the intent file (and the baseline file) and returns an engine that judges against it.
@@ -122,9 +124,9 @@ func New(set Settings) (*Engine, error) {
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
-	e.sights = history.NewFirstSights(maxFirstSights, firstSightLinesPerMinute, e.logFirstSight)
+	e.sights = firstsight.New(maxFirstSights, firstSightLinesPerMinute, e.logFirstSight)
 	if set.Learn {
-		e.learner = history.NewLearner(maxLearnedNodes, maxLearnedEdges)
+		e.learner = learn.New(maxLearnedNodes, maxLearnedEdges)
 	}
 	if set.BaselineFile != "" {
 		b, data, err := loadBaseline(set.BaselineFile)
@@ -151,10 +153,10 @@ func (e *Engine) Pending() int { return e.resolver.Pending() }
 func (e *Engine) use(m *intent.Compiled) {
 	next := &model{intent: m}
 	if r := e.set.Recorder; r != nil {
-		next.binding = r.Bind(m)
+		next.labels = r.Bind(m)
 	}
 	if e.set.Absence.Window > 0 {
-		next.absence = history.NewAbsence(m, e.set.Absence.Window, e.set.Absence.MinCallerCalls)
+		next.absence = absence.New(m, e.set.Absence.Window, e.set.Absence.MinCallerCalls)
 		if prev := e.current.Load(); prev != nil && prev.absence != nil {
 			next.absence.Continue(prev.absence, e.set.Now())
 		}

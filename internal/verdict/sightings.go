@@ -8,7 +8,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/driftconv"
-	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
@@ -22,20 +22,20 @@ const (
 // noteFirstSight logs a drifting edge the first time it is seen; later calls cost a map lookup.
 func (e *Engine) noteFirstSight(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span, onSpan bool, now time.Time) {
 	caller, callee, kind := clean.Name(c.Caller.Name), clean.Name(c.Callee.Name), v.Kind().String()
-	if e.sights.Seen(history.Edge{Caller: caller, Callee: callee, Kind: kind}) {
+	if e.sights.Seen(firstsight.Edge{Caller: caller, Callee: callee, Kind: kind}) {
 		return
 	}
 	shown := *c
 	shown.Caller.Name, shown.Callee.Name = caller, callee
 	x := judge.Explain(m, &shown, v)
-	s := history.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: x.Rule, Message: x.Message, At: now}
+	s := firstsight.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: x.Rule, Message: x.Message, At: now}
 	if onSpan {
 		s.TraceID = span.TraceID().String()
 	}
 	e.sights.Note(s)
 }
 
-func (e *Engine) logFirstSight(s history.Sighting, suppressed int) {
+func (e *Engine) logFirstSight(s firstsight.Sighting, suppressed int) {
 	fields := []zap.Field{zap.String(driftconv.AttrCaller, s.Caller), zap.String(driftconv.AttrCallee, s.Callee),
 		zap.String(driftconv.AttrKind, s.Kind), zap.String(driftconv.AttrRule, s.Rule), zap.String(driftconv.AttrMessage, s.Message)}
 	if s.TraceID != "" {
@@ -48,4 +48,4 @@ func (e *Engine) logFirstSight(s history.Sighting, suppressed int) {
 }
 
 // EachFirstSight calls fn for every drifting edge seen, with when it was first seen.
-func (e *Engine) EachFirstSight(fn func(e history.Edge, at time.Time)) { e.sights.Each(fn) }
+func (e *Engine) EachFirstSight(fn func(e firstsight.Edge, at time.Time)) { e.sights.Each(fn) }

@@ -4,16 +4,17 @@ import (
 	"time"
 
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
-	"github.com/driftprocessor/driftprocessor/internal/history"
+	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/learn"
 )
 
 // State is what of the engine's state survives a restart, as JSON: first-seen times, absence
 // watches and the learned model. Behaviour windows are not kept: they span minutes.
 type State struct {
-	FirstSeen []Seen                `json:"first_seen"`
-	Absence   AbsenceState          `json:"absence"`
-	Learned   *history.LearnedState `json:"learned,omitempty"`
+	FirstSeen []Seen       `json:"first_seen"`
+	Absence   AbsenceState `json:"absence"`
+	Learned   *learn.State `json:"learned,omitempty"`
 }
 
 // Seen is one drifting edge's first sight.
@@ -33,7 +34,7 @@ type AbsenceState struct {
 // State returns the state to keep.
 func (e *Engine) State() State {
 	s := State{Absence: AbsenceState{LastSeen: map[string]int64{}}}
-	e.sights.Each(func(edge history.Edge, at time.Time) {
+	e.sights.Each(func(edge firstsight.Edge, at time.Time) {
 		s.FirstSeen = append(s.FirstSeen, Seen{Caller: edge.Caller, Callee: edge.Callee, Kind: edge.Kind, At: at})
 	})
 	m := e.current.Load()
@@ -53,7 +54,7 @@ func (e *Engine) State() State {
 // Restore takes up a state kept by an earlier run; first sights it holds are not logged again.
 func (e *Engine) Restore(s State) {
 	for _, f := range s.FirstSeen {
-		e.sights.Restore(history.Edge{Caller: f.Caller, Callee: f.Callee, Kind: f.Kind}, f.At)
+		e.sights.Restore(firstsight.Edge{Caller: f.Caller, Callee: f.Callee, Kind: f.Kind}, f.At)
 	}
 	if m := e.current.Load(); m.absence != nil {
 		m.absence.Resume(s.Absence.Start, e.set.Now(), func(from, to string) (int64, bool) {

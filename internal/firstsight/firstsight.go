@@ -1,6 +1,7 @@
-// Package history remembers what the processor has seen over time: the first sight of each drifting
-// edge, with bounded memory and a rate-limited log.
-package history
+// Package firstsight remembers when each drifting edge (caller, callee, kind) was first seen, with
+// bounded memory that a flood of junk names cannot fill for good, and logs each first sight once,
+// rate-limited.
+package firstsight
 
 import (
 	"sync"
@@ -18,10 +19,10 @@ type Sighting struct {
 // Edge names a drifting edge by caller, callee and kind.
 type Edge struct{ Caller, Callee, Kind string }
 
-// FirstSights keeps the first-seen time of each drifting edge (at most max of them) and logs each
+// Memory keeps the first-seen time of each drifting edge (at most max of them) and logs each
 // first sight once, at most perMinute lines a minute; first sights beyond are counted and said in
 // the next line. It is safe for concurrent use.
-type FirstSights struct {
+type Memory struct {
 	max       int
 	perMinute int
 	log       func(s Sighting, suppressed int)
@@ -34,13 +35,13 @@ type FirstSights struct {
 }
 
 // NewFirstSights returns a tracker that logs through log.
-func NewFirstSights(max, perMinute int, log func(s Sighting, suppressed int)) *FirstSights {
-	return &FirstSights{max: max, perMinute: perMinute, log: log, seen: map[Edge]time.Time{}}
+func New(max, perMinute int, log func(s Sighting, suppressed int)) *Memory {
+	return &Memory{max: max, perMinute: perMinute, log: log, seen: map[Edge]time.Time{}}
 }
 
 // Seen reports whether e has been seen already (or can no longer be remembered), so that a caller
 // builds a Sighting only for a new edge.
-func (f *FirstSights) Seen(e Edge) bool {
+func (f *Memory) Seen(e Edge) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, ok := f.seen[e]
@@ -48,7 +49,7 @@ func (f *FirstSights) Seen(e Edge) bool {
 }
 
 // Note records the first sight s, and logs it unless the minute's lines are spent.
-func (f *FirstSights) Note(s Sighting) {
+func (f *Memory) Note(s Sighting) {
 	e := Edge{s.Caller, s.Callee, s.Kind}
 	f.mu.Lock()
 	if _, ok := f.seen[e]; ok || len(f.seen) >= f.max {
@@ -72,7 +73,7 @@ func (f *FirstSights) Note(s Sighting) {
 }
 
 // Restore sets first-seen times remembered from an earlier run, without logging them.
-func (f *FirstSights) Restore(e Edge, at time.Time) {
+func (f *Memory) Restore(e Edge, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.seen[e]; !ok && len(f.seen) < f.max {
@@ -81,7 +82,7 @@ func (f *FirstSights) Restore(e Edge, at time.Time) {
 }
 
 // Each calls fn for every edge seen, with its first-seen time.
-func (f *FirstSights) Each(fn func(e Edge, at time.Time)) {
+func (f *Memory) Each(fn func(e Edge, at time.Time)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for e, at := range f.seen {

@@ -1,4 +1,4 @@
-package history
+package absence
 
 import (
 	"errors"
@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// AbsenceConfig is the `absence` section of the drift components' configuration: how declared and
+// Config is the `absence` section of the drift components' configuration: how declared and
 // required dependencies that stop happening are noticed. The processor and the connector alias it.
-type AbsenceConfig struct {
+type Config struct {
 	// Window: a dependency not observed for this long is absent; 0 disables absence.
 	Window time.Duration `mapstructure:"window"`
 	// MinCallerCalls: ... but only when its caller made at least this many calls in the window.
@@ -18,22 +18,22 @@ type AbsenceConfig struct {
 	_ struct{}
 }
 
-// DefaultAbsenceConfig is the section's defaults.
-func DefaultAbsenceConfig() AbsenceConfig {
-	return AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}
+// DefaultConfig is the section's defaults.
+func DefaultConfig() Config {
+	return Config{Window: 24 * time.Hour, MinCallerCalls: 100}
 }
 
 // Errors of Validate.
 var (
-	ErrAbsenceWindow  = errors.New("window: must not be negative")
+	ErrWindow         = errors.New("window: must not be negative")
 	ErrMinCallerCalls = errors.New("min_caller_calls: must not be negative")
 )
 
 // Validate checks the section.
-func (c *AbsenceConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if c.Window < 0 {
-		errs = append(errs, fmt.Errorf("%w, got %s", ErrAbsenceWindow, c.Window))
+		errs = append(errs, fmt.Errorf("%w, got %s", ErrWindow, c.Window))
 	}
 	if c.MinCallerCalls < 0 {
 		errs = append(errs, fmt.Errorf("%w, got %d", ErrMinCallerCalls, c.MinCallerCalls))

@@ -1,4 +1,4 @@
-package history
+package firstsight
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ type logged struct {
 
 func TestFirstSightOnce(t *testing.T) {
 	var lines []logged
-	f := NewFirstSights(100, 10, func(s Sighting, n int) { lines = append(lines, logged{s, n}) })
+	f := New(100, 10, func(s Sighting, n int) { lines = append(lines, logged{s, n}) })
 	for i := 0; i < 5; i++ {
 		e := Edge{"web", "pay", "forbidden_dependency"}
 		if i > 0 && !f.Seen(e) {
@@ -40,7 +40,7 @@ func TestFirstSightOnce(t *testing.T) {
 
 func TestFirstSightRateLimited(t *testing.T) {
 	var lines []logged
-	f := NewFirstSights(100_000, 10, func(s Sighting, n int) { lines = append(lines, logged{s, n}) })
+	f := New(100_000, 10, func(s Sighting, n int) { lines = append(lines, logged{s, n}) })
 	for i := 0; i < 1000; i++ { // a flood of new names in one minute
 		f.Note(Sighting{Caller: "web", Callee: fmt.Sprint("svc-", i), Kind: "unknown_service", At: t0.Add(time.Duration(i) * time.Millisecond)})
 	}
@@ -54,7 +54,7 @@ func TestFirstSightRateLimited(t *testing.T) {
 }
 
 func TestFirstSightBounded(t *testing.T) {
-	f := NewFirstSights(50, 1000, func(Sighting, int) {})
+	f := New(50, 1000, func(Sighting, int) {})
 	for i := 0; i < 1000; i++ {
 		f.Note(Sighting{Caller: "web", Callee: fmt.Sprint("svc-", i), Kind: "unknown_service", At: t0})
 	}

@@ -1,4 +1,7 @@
-package history
+// Package learn keeps the observed system (services, resources, dependencies and operations), bounded,
+// and writes it as an intent model merged with the current one: learn mode, to start an intent from
+// real traffic.
+package learn
 
 import (
 	"slices"
@@ -34,7 +37,7 @@ type learnedEdge struct {
 }
 
 // NewLearner returns an empty learner.
-func NewLearner(maxNodes, maxEdges int) *Learner {
+func New(maxNodes, maxEdges int) *Learner {
 	return &Learner{maxNodes: maxNodes, maxEdges: maxEdges, nodes: map[string]*learnedNode{}, edges: map[[2]string]*learnedEdge{}}
 }
 
@@ -200,22 +203,22 @@ func quoteGlob(s string) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// LearnedState is what a learner remembers, for saving across restarts.
-type LearnedState struct {
-	Nodes []LearnedNode `json:"nodes"`
-	Edges []LearnedEdge `json:"edges"`
+// State is what a learner remembers, for saving across restarts.
+type State struct {
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
 }
 
-// LearnedNode is a node as saved.
-type LearnedNode struct {
+// Node is a node as saved.
+type Node struct {
 	Name    string    `json:"name"`
 	Kind    uint8     `json:"kind"`
 	Ingress bool      `json:"ingress,omitempty"`
 	First   time.Time `json:"first"`
 }
 
-// LearnedEdge is an edge as saved; Any is set when it was seen with too many operations to list.
-type LearnedEdge struct {
+// Edge is an edge as saved; Any is set when it was seen with too many operations to list.
+type Edge struct {
 	From  string    `json:"from"`
 	To    string    `json:"to"`
 	Ops   []string  `json:"ops,omitempty"`
@@ -224,15 +227,15 @@ type LearnedEdge struct {
 }
 
 // Export returns what the learner remembers.
-func (l *Learner) Export() LearnedState {
+func (l *Learner) Export() State {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var s LearnedState
+	var s State
 	for name, n := range l.nodes {
-		s.Nodes = append(s.Nodes, LearnedNode{Name: name, Kind: uint8(n.kind), Ingress: n.ingress, First: n.first})
+		s.Nodes = append(s.Nodes, Node{Name: name, Kind: uint8(n.kind), Ingress: n.ingress, First: n.first})
 	}
 	for k, e := range l.edges {
-		le := LearnedEdge{From: k[0], To: k[1], Any: e.ops == nil, First: e.first}
+		le := Edge{From: k[0], To: k[1], Any: e.ops == nil, First: e.first}
 		for op := range e.ops {
 			le.Ops = append(le.Ops, op)
 		}
@@ -242,7 +245,7 @@ func (l *Learner) Export() LearnedState {
 }
 
 // Restore adds what an earlier run learned.
-func (l *Learner) Restore(s LearnedState) {
+func (l *Learner) Restore(s State) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, n := range s.Nodes {

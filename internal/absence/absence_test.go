@@ -1,4 +1,4 @@
-package history
+package absence
 
 import (
 	"strings"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
+
+var t0 = time.Unix(1_700_000_000, 0)
 
 const absenceModel = `version: 1
 services:
@@ -25,7 +27,7 @@ func TestAbsence(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkout, payment, cart := m.Lookup("checkout"), m.Lookup("payment"), m.Lookup("cart")
-	a := NewAbsence(m, time.Hour, 10)
+	a := New(m, time.Hour, 10)
 	a.Check(t0, func(intent.TrackedEdge, bool) {}) // watching starts
 	changes := map[string]bool{}
 	check := func(now time.Time) {
@@ -75,7 +77,7 @@ func TestAbsenceContinuesAcrossReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := NewAbsence(before, time.Hour, 10)
+	a := New(before, time.Hour, 10)
 	a.Check(t0, func(intent.TrackedEdge, bool) {})
 	checkout, payment := before.Lookup("checkout"), before.Lookup("payment")
 	for i := 0; i < 10; i++ {
@@ -89,7 +91,7 @@ func TestAbsenceContinuesAcrossReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	reload := t0.Add(62 * time.Minute)
-	b := NewAbsence(after, time.Hour, 10)
+	b := New(after, time.Hour, 10)
 	b.Continue(a, reload)
 	absent := func() map[string]bool {
 		got := map[string]bool{}
@@ -133,7 +135,7 @@ func TestCallsBetweenChecksAreSavedAndCarried(t *testing.T) {
 	checkout := m.Lookup("checkout")
 	pay, cart := m.Edge(checkout, m.Lookup("payment")).Index, m.Edge(checkout, m.Lookup("cart")).Index
 	name := func(e intent.TrackedEdge) string { return m.Node(e.From).Name + " -> " + m.Node(e.To).Name }
-	a := NewAbsence(m, time.Hour, 1)
+	a := New(m, time.Hour, 1)
 	a.Check(t0, func(intent.TrackedEdge, bool) {})
 	a.Call(checkout, pay, t0.Add(10*time.Minute))
 	a.Call(checkout, cart, t0.Add(20*time.Minute))
@@ -153,7 +155,7 @@ func TestCallsBetweenChecksAreSavedAndCarried(t *testing.T) {
 
 	// cart is called again, and the intent file reloaded before any check
 	a.Call(checkout, cart, t0.Add(90*time.Minute))
-	b := NewAbsence(m, time.Hour, 1)
+	b := New(m, time.Hour, 1)
 	b.Continue(a, t0.Add(90*time.Minute))
 	absent := map[string]bool{}
 	b.Check(t0.Add(100*time.Minute), func(e intent.TrackedEdge, is bool) { absent[name(e)] = is })

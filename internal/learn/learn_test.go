@@ -1,14 +1,17 @@
-package history
+package learn
 
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
+var t0 = time.Unix(1_700_000_000, 0)
+
 func TestLearnerBounds(t *testing.T) {
-	l := NewLearner(5, 3)
+	l := New(5, 3)
 	for i := 0; i < 100; i++ {
 		l.Observe("web", fmt.Sprint("svc-", i), intent.KindService, "GET", t0)
 	}

@@ -1,4 +1,7 @@
-package history
+// Package absence watches the declared and required dependencies of a model for the ones that stop
+// happening: a declared edge not seen for a window is absent, a required one is missing
+// (missing_dependency), decided over time rather than on a call.
+package absence
 
 import (
 	"sync/atomic"
@@ -9,11 +12,11 @@ import (
 
 const activitySlots = 6
 
-// Absence notices declared (and required) edges that stop happening: an edge is absent when it has
+// Watch notices declared (and required) edges that stop happening: an edge is absent when it has
 // not been seen for the window, but only when its caller made at least minCalls calls in the window,
 // so that a quiet (or sampled) caller does not make its edges look absent. Counting is lock-free;
 // caller activity is counted in slots of a sixth of the window, approximately under concurrency.
-type Absence struct {
+type Watch struct {
 	m        *intent.Compiled
 	window   time.Duration
 	slot     int64 // nanoseconds: a sixth of the window
@@ -33,14 +36,14 @@ type activity [activitySlots]struct {
 }
 
 // NewAbsence starts watching the tracked edges of m.
-func NewAbsence(m *intent.Compiled, window time.Duration, minCalls int) *Absence {
+func New(m *intent.Compiled, window time.Duration, minCalls int) *Watch {
 	n := len(m.Tracked())
-	return &Absence{m: m, window: window, slot: max(int64(window)/activitySlots, 1), minCalls: int64(minCalls),
+	return &Watch{m: m, window: window, slot: max(int64(window)/activitySlots, 1), minCalls: int64(minCalls),
 		lastSeen: make([]atomic.Int64, n), activity: make([]activity, m.NumNodes()), absent: make([]atomic.Bool, n)}
 }
 
 // Call counts a call from caller on the tracked edge edge (-1 when the edge is not tracked).
-func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
+func (a *Watch) Call(caller intent.NodeID, edge int, now time.Time) {
 	t := now.UnixNano()
 	if a.start.Load() == 0 {
 		a.start.CompareAndSwap(0, t)
@@ -60,7 +63,7 @@ func (a *Absence) Call(caller intent.NodeID, edge int, now time.Time) {
 	s.calls.Add(1)
 }
 
-func (a *Absence) callsInWindow(caller intent.NodeID, now int64) int64 {
+func (a *Watch) callsInWindow(caller intent.NodeID, now int64) int64 {
 	p := now / a.slot
 	var n int64
 	for i := range a.activity[caller] {
@@ -73,7 +76,7 @@ func (a *Absence) callsInWindow(caller intent.NodeID, now int64) int64 {
 
 // Check updates which edges are absent at now and calls changed for each edge whose state changed.
 // It must not be called concurrently with itself.
-func (a *Absence) Check(now time.Time, changed func(e intent.TrackedEdge, absent bool)) {
+func (a *Watch) Check(now time.Time, changed func(e intent.TrackedEdge, absent bool)) {
 	t := now.UnixNano()
 	a.start.CompareAndSwap(0, t)
 	start := a.start.Load()
@@ -93,7 +96,7 @@ func (a *Absence) Check(now time.Time, changed func(e intent.TrackedEdge, absent
 // now, as every edge is from the start. Without it, every edit of the intent file would restart
 // every watch: absent edges would clear for a window, then be reported again. Calls that reach prev
 // while it is copied may be missed; they only make an edge look older.
-func (a *Absence) Continue(prev *Absence, now time.Time) {
+func (a *Watch) Continue(prev *Watch, now time.Time) {
 	start := prev.start.Load()
 	a.start.Store(start)
 	for i, e := range a.m.Tracked() {
@@ -116,7 +119,7 @@ func (a *Absence) Continue(prev *Absence, now time.Time) {
 }
 
 // find returns the index of the tracked edge from -> to, by name, or -1.
-func (a *Absence) find(from, to string) int {
+func (a *Watch) find(from, to string) int {
 	f, t := a.m.Lookup(from), a.m.Lookup(to)
 	if f == intent.NoNode || t == intent.NoNode {
 		return -1
@@ -125,7 +128,7 @@ func (a *Absence) find(from, to string) int {
 }
 
 // EachAbsent calls fn for every edge absent at the last check.
-func (a *Absence) EachAbsent(fn func(e intent.TrackedEdge)) {
+func (a *Watch) EachAbsent(fn func(e intent.TrackedEdge)) {
 	for i, e := range a.m.Tracked() {
 		if a.absent[i].Load() {
 			fn(e)
@@ -134,7 +137,7 @@ func (a *Absence) EachAbsent(fn func(e intent.TrackedEdge)) {
 }
 
 // EachSeen calls fn with the last time each tracked edge was seen (0 if never), for saving.
-func (a *Absence) EachSeen(fn func(e intent.TrackedEdge, at int64)) {
+func (a *Watch) EachSeen(fn func(e intent.TrackedEdge, at int64)) {
 	for i, e := range a.m.Tracked() {
 		fn(e, a.lastSeen[i].Load())
 	}
@@ -143,7 +146,7 @@ func (a *Absence) EachSeen(fn func(e intent.TrackedEdge, at int64)) {
 // Resume restores a watch saved by an earlier run: when watching started, and when each edge was
 // last seen, by caller and callee name (0: never). An edge the saved watch does not know was added
 // to the model since (often the very change the restart rolls out), and is watched from now.
-func (a *Absence) Resume(start int64, now time.Time, saved func(from, to string) (lastSeen int64, ok bool)) {
+func (a *Watch) Resume(start int64, now time.Time, saved func(from, to string) (lastSeen int64, ok bool)) {
 	if start == 0 {
 		return
 	}
@@ -160,4 +163,4 @@ func (a *Absence) Resume(start int64, now time.Time, saved func(from, to string)
 }
 
 // Start is when watching started (0 before the first call or check).
-func (a *Absence) Start() int64 { return a.start.Load() }
+func (a *Watch) Start() int64 { return a.start.Load() }
