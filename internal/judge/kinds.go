@@ -34,23 +34,23 @@ const (
 // or a require rule) names that rule and takes its severity; rule and severity here are empty.
 type kindInfo struct {
 	name, rule, severity string
-	decidedBy            string // the one function that decides it, for people: ARCHITECTURE.md
+	decidedBy            string // the file and function that decide it, for people (ARCHITECTURE.md)
 }
 
 // kinds is the table of kinds: every kind the engine decides, in the order that picks the kind a
 // span shows.
 var kinds = [NumKinds]kindInfo{
-	ForbiddenDependency:  {"forbidden_dependency", "", "", "judge.Judge"},
-	LayerViolation:       {"layer_violation", "layers", intent.SeverityWarning, "judge.Judge"},
-	UndeclaredDependency: {"undeclared_dependency", "depends_on", intent.SeverityWarning, "judge.Judge"},
-	UnknownService:       {"unknown_service", "policy", intent.SeverityWarning, "judge.Judge"},
-	UndeclaredOperation:  {"undeclared_operation", "depends_on", intent.SeverityWarning, "judge.Judge"},
-	UndeclaredIngress:    {"undeclared_ingress", "ingress", intent.SeverityWarning, "judge.Judge"},
-	LatencyExceeded:      {"latency_exceeded", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
-	ErrorRateExceeded:    {"error_rate_exceeded", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
-	RetryAmplification:   {"retry_amplification", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
-	FanoutExceeded:       {"fanout_exceeded", "expect", intent.SeverityWarning, "behaviour.Tracker.Observe"},
-	MissingDependency:    {"missing_dependency", "", "", "absence.Watch.Check"},
+	ForbiddenDependency:  {"forbidden_dependency", "", "", "internal/judge/judge.go judgeRules"},
+	LayerViolation:       {"layer_violation", "layers", intent.SeverityWarning, "internal/judge/judge.go judgeStructure"},
+	UndeclaredDependency: {"undeclared_dependency", "depends_on", intent.SeverityWarning, "internal/judge/judge.go judgeStructure"},
+	UnknownService:       {"unknown_service", "policy", intent.SeverityWarning, "internal/judge/judge.go judgeStructure, judgeIngress"},
+	UndeclaredOperation:  {"undeclared_operation", "depends_on", intent.SeverityWarning, "internal/judge/judge.go judgeStructure"},
+	UndeclaredIngress:    {"undeclared_ingress", "ingress", intent.SeverityWarning, "internal/judge/judge.go judgeIngress"},
+	LatencyExceeded:      {"latency_exceeded", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
+	ErrorRateExceeded:    {"error_rate_exceeded", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
+	RetryAmplification:   {"retry_amplification", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
+	FanoutExceeded:       {"fanout_exceeded", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
+	MissingDependency:    {"missing_dependency", "", "", "internal/absence/absence.go Watch.Check"},
 }
 
 // String is the kind's name, the value of drift.kind.
@@ -68,7 +68,8 @@ func (k Kind) Rule() string { return kinds[k].rule }
 // Severity is the kind's severity, or "" when it takes the severity of the intent's rule.
 func (k Kind) Severity() string { return kinds[k].severity }
 
-// DecidedBy names the function that decides the kind.
+// DecidedBy names the file and function that decide the kind. Every call's kinds are decided
+// through verdict.decide, which calls them.
 func (k Kind) DecidedBy() string { return kinds[k].decidedBy }
 
 // ParseKind returns the kind named name.
