@@ -83,6 +83,13 @@ var (
 	ErrNoIntentFile       = errors.New("intent_file: required in judge mode")
 	ErrFilesInStampedMode = errors.New("intent_file, baseline_file: not read in stamped mode (the processor upstream judges)")
 	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
+	ErrMode               = errors.New("mode: not one of judge, stamped")
+	ErrReloadInterval     = errors.New("reload_interval: must not be negative")
+	ErrFlushInterval      = errors.New("flush_interval: must be positive")
+	ErrExpiration         = errors.New("expiration: must not be negative")
+	ErrMaxSeries          = errors.New("max_series: must be at least 1")
+	ErrBoundsOrder        = errors.New("histogram.explicit: bounds must increase")
+	ErrHistogramMaxSize   = errors.New("histogram.max_size: must be between 4 and 1024")
 )
 
 // Validate checks the configuration, and in judge mode loads the intent file.
@@ -102,28 +109,28 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, ErrFilesInStampedMode)
 		}
 	default:
-		errs = append(errs, fmt.Errorf("mode: %q is not one of judge, stamped", cfg.Mode))
+		errs = append(errs, fmt.Errorf("%w: %q", ErrMode, cfg.Mode))
 	}
 	if cfg.ReloadInterval < 0 {
-		errs = append(errs, fmt.Errorf("reload_interval: must not be negative, got %s", cfg.ReloadInterval))
+		errs = append(errs, fmt.Errorf("%w, got %s", ErrReloadInterval, cfg.ReloadInterval))
 	}
 	if cfg.FlushInterval <= 0 {
-		errs = append(errs, fmt.Errorf("flush_interval: must be positive, got %s", cfg.FlushInterval))
+		errs = append(errs, fmt.Errorf("%w, got %s", ErrFlushInterval, cfg.FlushInterval))
 	}
 	if cfg.Expiration < 0 {
-		errs = append(errs, fmt.Errorf("expiration: must not be negative, got %s", cfg.Expiration))
+		errs = append(errs, fmt.Errorf("%w, got %s", ErrExpiration, cfg.Expiration))
 	}
 	if cfg.MaxSeries < 1 {
-		errs = append(errs, fmt.Errorf("max_series: must be at least 1, got %d", cfg.MaxSeries))
+		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxSeries, cfg.MaxSeries))
 	}
 	for i := 1; i < len(cfg.Histogram.Explicit); i++ {
 		if cfg.Histogram.Explicit[i] <= cfg.Histogram.Explicit[i-1] {
-			errs = append(errs, fmt.Errorf("histogram.explicit: bounds must increase, %s then %s", cfg.Histogram.Explicit[i-1], cfg.Histogram.Explicit[i]))
+			errs = append(errs, fmt.Errorf("%w, %s then %s", ErrBoundsOrder, cfg.Histogram.Explicit[i-1], cfg.Histogram.Explicit[i]))
 			break
 		}
 	}
 	if cfg.Histogram.Exponential && (cfg.Histogram.MaxSize < 4 || cfg.Histogram.MaxSize > 1024) {
-		errs = append(errs, fmt.Errorf("histogram.max_size: must be between 4 and 1024, got %d", cfg.Histogram.MaxSize))
+		errs = append(errs, fmt.Errorf("%w, got %d", ErrHistogramMaxSize, cfg.Histogram.MaxSize))
 	}
 	return errors.Join(errs...)
 }

@@ -108,7 +108,7 @@ type ModelLabels struct {
 
 // conformingSlot is where the conforming call c is counted in conforming and in a tally's bySlot,
 // or -1 when it is counted by its labels.
-func (b *ModelLabels) conformingSlot(c *judge.Call, v judge.Verdict) int {
+func (b *ModelLabels) conformingSlot(c *judge.Call, v *judge.Verdict) int {
 	if e := v.Edge(); e >= 0 {
 		return e
 	}

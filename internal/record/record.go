@@ -89,7 +89,7 @@ func (r *Recorder) Bind(m *intent.Compiled) *ModelLabels {
 }
 
 // Call counts one judged call (a batch of one).
-func (r *Recorder) Call(b *ModelLabels, c *judge.Call, v judge.Verdict) {
+func (r *Recorder) Call(b *ModelLabels, c *judge.Call, v *judge.Verdict) {
 	t := r.Tally(b)
 	t.Call(c, v)
 	t.Done()
@@ -248,7 +248,7 @@ func (r *Recorder) Tally(b *ModelLabels) *Tally {
 
 // Call counts a judged call: once in drift.calls under the kind it shows, and once per applicable
 // kind in drift.violations.
-func (t *Tally) Call(c *judge.Call, v judge.Verdict) {
+func (t *Tally) Call(c *judge.Call, v *judge.Verdict) {
 	if !v.Drift() {
 		if e := t.b.conformingSlot(c, v); e >= 0 {
 			if t.bySlot[e] == 0 {

@@ -64,7 +64,7 @@ func TestSeriesBounded(t *testing.T) {
 	v := judge.Verdict{Kinds: 1 << judge.UndeclaredDependency}
 	for i := 0; i < 100_000; i++ {
 		c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("peer-%d", i)}}
-		r.Call(b, c, v)
+		r.Call(b, c, &v)
 	}
 	o := calls(r)
 	if len(o.points) != 11 {
@@ -82,7 +82,7 @@ func TestSeriesBounded(t *testing.T) {
 func TestSeriesLimit(t *testing.T) {
 	r, b := newRecorder(t, Limits{MaxOtherNames: 1000, MaxSeries: 20})
 	for i := 0; i < 500; i++ {
-		r.Call(b, &judge.Call{Caller: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("svc-%d", i)}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
+		r.Call(b, &judge.Call{Caller: intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("svc-%d", i)}, Callee: intent.Peer{ID: 1, Name: "cart"}}, &judge.Verdict{})
 	}
 	o := calls(r)
 	if r.count.Load() > 21 || o.sum("", "") != 500 {
@@ -93,9 +93,9 @@ func TestSeriesLimit(t *testing.T) {
 func TestCountsAndKinds(t *testing.T) {
 	r, b := newRecorder(t, DefaultLimits)
 	fe, cart := intent.Peer{ID: 0, Name: "frontend"}, intent.Peer{ID: 1, Name: "cart"}
-	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, judge.Verdict{})
-	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, judge.Verdict{})
-	r.Call(b, &judge.Call{Caller: cart, Callee: fe}, judge.Verdict{Kinds: 1<<judge.ForbiddenDependency | 1<<judge.UndeclaredDependency})
+	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, &judge.Verdict{})
+	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, &judge.Verdict{})
+	r.Call(b, &judge.Call{Caller: cart, Callee: fe}, &judge.Verdict{Kinds: 1<<judge.ForbiddenDependency | 1<<judge.UndeclaredDependency})
 	r.Unresolved("frontend")
 	r.Malformed(driftconv.ReasonBadIDs)
 	c, v, u, m := &observer{}, &observer{}, &observer{}, &observer{}
@@ -117,13 +117,13 @@ func TestCountsAndKinds(t *testing.T) {
 // TestEdgesFollowTheModel: after a new model, drift.edges counts what was seen under it only.
 func TestEdgesFollowTheModel(t *testing.T) {
 	r, b := newRecorder(t, DefaultLimits)
-	r.Call(b, &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}, judge.Verdict{})
+	r.Call(b, &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}, &judge.Verdict{})
 	m, _ := intent.LoadBytes("m.yaml", []byte("version: 1\nservices:\n  cart: {}\n  frontend: {}\n"))
 	b2 := r.Bind(m)
 	if e := r.Edges(); e[driftconv.StatusConforming] != 0 || e[driftconv.StatusDrift] != 0 {
 		t.Fatalf("edges %v after a new model", e)
 	}
-	r.Call(b2, &judge.Call{Caller: intent.Peer{ID: 1, Name: "frontend"}, Callee: intent.Peer{ID: 0, Name: "cart"}}, judge.Verdict{Kinds: 1 << judge.UndeclaredDependency})
+	r.Call(b2, &judge.Call{Caller: intent.Peer{ID: 1, Name: "frontend"}, Callee: intent.Peer{ID: 0, Name: "cart"}}, &judge.Verdict{Kinds: 1 << judge.UndeclaredDependency})
 	if e := r.Edges(); e[driftconv.StatusConforming] != 0 || e[driftconv.StatusDrift] != 1 {
 		t.Fatalf("edges %v", e)
 	}
@@ -136,10 +136,10 @@ func TestConformingCallAllocatesNothing(t *testing.T) {
 	r, b, m := newRecorderAndModel(t, DefaultLimits)
 	c := &judge.Call{Caller: intent.Peer{ID: 0, Name: "frontend"}, Callee: intent.Peer{ID: 1, Name: "cart"}}
 	for name, v := range map[string]judge.Verdict{"on a known edge": judge.Judge(m, c), "by labels": {}} {
-		r.Call(b, c, v) // the series exists from now on
+		r.Call(b, c, &v) // the series exists from now on
 		tally := r.Tally(b)
 		// per call, within a batch: the tally itself comes from a pool, which the race detector makes lossy
-		if n := testing.AllocsPerRun(100, func() { tally.Call(c, v) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { tally.Call(c, &v) }); n != 0 {
 			t.Fatalf("%s: %v allocations", name, n)
 		}
 		tally.Done()
@@ -157,9 +157,9 @@ func TestKnownEdgesCountLikeAnyOther(t *testing.T) {
 	}
 	for batch := 0; batch < 3; batch++ {
 		tally := r.Tally(b)
-		tally.Call(c, v)
-		tally.Call(c, v)
-		tally.Call(c, judge.Verdict{})
+		tally.Call(c, &v)
+		tally.Call(c, &v)
+		tally.Call(c, &judge.Verdict{})
 		tally.Done()
 	}
 	o := calls(r)
@@ -180,8 +180,8 @@ func TestCallsFromOutsideCountLikeAnyOther(t *testing.T) {
 		Callee: intent.Peer{ID: 0, Name: "frontend"}}
 	for batch := 0; batch < 3; batch++ {
 		tally := r.Tally(b)
-		tally.Call(c, judge.Verdict{})
-		tally.Call(c, judge.Verdict{})
+		tally.Call(c, &judge.Verdict{})
+		tally.Call(c, &judge.Verdict{})
 		tally.Done()
 	}
 	o := calls(r)
@@ -193,7 +193,7 @@ func TestCallsFromOutsideCountLikeAnyOther(t *testing.T) {
 		t.Fatalf("edges %v", e)
 	}
 	tally := r.Tally(b)
-	if n := testing.AllocsPerRun(100, func() { tally.Call(c, judge.Verdict{}) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { tally.Call(c, &judge.Verdict{}) }); n != 0 {
 		t.Fatalf("%v allocations", n)
 	}
 	tally.Done()

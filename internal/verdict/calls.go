@@ -18,14 +18,23 @@ type calls struct {
 	out   Output
 	tally *record.Tally // nil without a recorder
 	now   time.Time     // read once per batch: the clock is not read per call
-	j     Judged        // reused for every call: handing it over allocates nothing
+	// call and j are reused for every call: the resolver's call is copied here, so that handing a
+	// pointer to it over allocates nothing (a pointer to the parameter would move it to the heap).
+	call judge.Call
+	j    Judged
 }
 
+// newCalls starts a batch against the current model; done ends it. A batch's calls object is taken
+// from a pool: one made per batch would be garbage per batch.
 func (e *Engine) newCalls(out Output) *calls {
-	m := e.current.Load()
-	c := &calls{e: e, m: m, out: out, now: e.set.Now()}
+	c, _ := e.batches.Get().(*calls)
+	if c == nil {
+		c = &calls{e: e}
+	}
+	c.m, c.out, c.now = e.current.Load(), out, e.set.Now()
+	c.j.Model, c.j.Now = c.m.intent, c.now
 	if r := e.set.Recorder; r != nil {
-		c.tally = r.Tally(m.labels)
+		c.tally = r.Tally(c.m.labels)
 	}
 	return c
 }
@@ -34,19 +43,25 @@ func (c *calls) done() {
 	if c.tally != nil {
 		c.tally.Done()
 	}
+	*c = calls{e: c.e} // drop the batch's model, spans and output
+	c.e.batches.Put(c)
 }
 
-// Call is one call the resolver found: decided, recorded, then handed to the face.
+// Call is one call the resolver found: decided, recorded, then handed to the face. The verdict is
+// decided into c.j and read through pointers: it is large, and copying it per call shows.
 func (c *calls) Call(call judge.Call, span ptrace.Span, res pcommon.Resource, onSpan bool) {
-	v := c.e.decide(c.m.intent, &call, c.now)
-	c.record(&call, v, span, onSpan)
-	c.j = Judged{Model: c.m.intent, Call: &call, Verdict: v, OnSpan: onSpan, Span: span, Resource: res, Now: c.now}
-	c.out.Judged(&c.j)
+	c.call = call
+	j := &c.j
+	j.Call, j.Span, j.Resource, j.OnSpan = &c.call, span, res, onSpan
+	c.e.decide(c.m.intent, &c.call, c.now, &j.Verdict)
+	c.record(j)
+	c.out.Judged(j)
 }
 
 // record keeps what the verdict changes in the engine's state: counts, absence, first sight, the
 // learned model.
-func (c *calls) record(call *judge.Call, v judge.Verdict, span ptrace.Span, onSpan bool) {
+func (c *calls) record(j *Judged) {
+	call, v := j.Call, &j.Verdict
 	if c.tally != nil {
 		c.tally.Call(call, v)
 	}
@@ -60,8 +75,8 @@ func (c *calls) record(call *judge.Call, v judge.Verdict, span ptrace.Span, onSp
 	if a := c.m.absence; a != nil && !call.External {
 		a.Call(call.Caller.ID, v.Edge(), c.now)
 	}
-	if v.Status() == judge.Drifting {
-		c.e.noteFirstSight(c.m.intent, call, v, span, onSpan, c.now)
+	if v.Drift() && !v.Known {
+		c.e.noteFirstSight(c.m.intent, call, v, j.Span, j.OnSpan, c.now)
 	}
 }
 

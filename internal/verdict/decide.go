@@ -12,17 +12,16 @@ import (
 // (pure, against the compiled model), the behaviour kinds by the edge's window, then whether a
 // baseline accepts the drift (known). missing_dependency, decided over time and not on a call, is
 // decided by the absence watch (CheckAbsence).
-func (e *Engine) decide(m *intent.Compiled, c *judge.Call, now time.Time) judge.Verdict {
-	v := judge.Judge(m, c)
+func (e *Engine) decide(m *intent.Compiled, c *judge.Call, now time.Time, v *judge.Verdict) {
+	*v = judge.Judge(m, c)
 	if m.HasExpectations() && c.Ops != nil {
-		e.judgeBehaviour(m, c, &v, now)
+		e.judgeBehaviour(m, c, v, now)
 	}
 	if v.Drift() {
 		if bl := e.baseline.Load(); bl != nil {
 			v.Known = bl.accepts(c.Caller.Name, c.Callee.Name, v.Kind().String(), now)
 		}
 	}
-	return v
 }
 
 // judgeBehaviour adds the behaviour kinds of a call whose edge has expectations. A call judged at the

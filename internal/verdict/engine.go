@@ -9,6 +9,7 @@ package verdict
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +88,7 @@ type Engine struct {
 	sights    *firstsight.Memory
 	learner   *learn.Learner // nil unless Learn
 	badSpans  *badSpanLog
+	batches   sync.Pool // of *calls
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
 	baseline atomic.Pointer[baseline] // nil without a baseline file

@@ -20,14 +20,14 @@ const (
 )
 
 // noteFirstSight logs a drifting edge the first time it is seen; later calls cost a map lookup.
-func (e *Engine) noteFirstSight(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span, onSpan bool, now time.Time) {
+func (e *Engine) noteFirstSight(m *intent.Compiled, c *judge.Call, v *judge.Verdict, span ptrace.Span, onSpan bool, now time.Time) {
 	caller, callee, kind := clean.Name(c.Caller.Name), clean.Name(c.Callee.Name), v.Kind().String()
 	if e.sights.Seen(firstsight.Edge{Caller: caller, Callee: callee, Kind: kind}) {
 		return
 	}
 	shown := *c
 	shown.Caller.Name, shown.Callee.Name = caller, callee
-	x := judge.Explain(m, &shown, v)
+	x := judge.Explain(m, &shown, *v)
 	s := firstsight.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: x.Rule, Message: x.Message, At: now}
 	if onSpan {
 		s.TraceID = span.TraceID().String()
