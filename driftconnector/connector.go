@@ -29,7 +29,7 @@ type driftConnector struct {
 	now       func() time.Time
 
 	engine *verdict.Engine // judge mode
-	out    *tally          // judge mode: the engine's verdicts into the aggregator
+	out    *aggregating    // judge mode: the engine's verdicts into the aggregator
 	agg    *aggregator
 
 	stop chan struct{}
@@ -56,7 +56,7 @@ func newConnectorWithClock(set connector.Settings, cfg *Config, next consumer.Me
 		if err != nil {
 			return nil, err
 		}
-		c.out = &tally{c: c}
+		c.out = &aggregating{c: c}
 	}
 	c.agg = newAggregator(cfg, now())
 	return c, nil
@@ -192,10 +192,10 @@ func (c *driftConnector) dimensions(res pcommon.Resource) []string {
 	return out
 }
 
-// tally is the connector's output of the engine: each verdict counted in the aggregator.
-type tally struct{ c *driftConnector }
+// aggregating is the connector's output of the engine: each verdict counted in the aggregator.
+type aggregating struct{ c *driftConnector }
 
-func (o *tally) Judged(j *verdict.Judged) {
+func (o *aggregating) Judged(j *verdict.Judged) {
 	call := call{caller: j.Call.Caller.Name, callee: j.Call.Callee.Name, status: j.Verdict.Status().String()}
 	if j.Verdict.Drift() {
 		call.kind = j.Verdict.Kind().String()
@@ -207,7 +207,7 @@ func (o *tally) Judged(j *verdict.Judged) {
 	o.c.agg.add(call, j.Now)
 }
 
-func (o *tally) Unresolved(caller string) { o.c.agg.addUnresolved(caller, o.c.now()) }
+func (o *aggregating) Unresolved(caller string) { o.c.agg.addUnresolved(caller, o.c.now()) }
 
 var malformedReason = func() map[string]metric.AddOption {
 	m := map[string]metric.AddOption{}
@@ -217,6 +217,6 @@ var malformedReason = func() map[string]metric.AddOption {
 	return m
 }()
 
-func (o *tally) Malformed(reason string) {
+func (o *aggregating) Malformed(reason string) {
 	o.c.telemetry.SpansMalformed.Add(context.Background(), 1, malformedReason[reason])
 }
