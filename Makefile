@@ -16,7 +16,7 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
 
-.PHONY: run run-prometheus test build generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-prometheus test test-deps build generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -27,7 +27,11 @@ run-prometheus: build
 	@PROMETHEUS=1 scripts/run-demo.sh $(COLLECTOR)
 
 ## test: go vet, gofmt, staticcheck, unit tests with -race, fuzz targets briefly, end-to-end tests, and the check against the next collector release
-test: lint unit fuzz e2e demo-test check-next
+test: test-deps lint unit fuzz e2e demo-test check-next
+
+## test-deps: installs what the tests need beyond Go (the Debian package prometheus), or names the command that would
+test-deps:
+	@scripts/test-deps.sh
 
 ## build: build otelcol-drift with ocb into _build/
 build: $(COLLECTOR)

@@ -213,7 +213,7 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 // answers with the drift, by edge.
 func TestPrometheusFindsDrift(t *testing.T) {
 	prom, err := exec.LookPath("prometheus")
-	require.NoError(t, err, "this test needs the Debian package prometheus (.ci/run installs it)")
+	require.NoError(t, err, "this test needs the Debian package prometheus (make test installs it: scripts/test-deps.sh)")
 	sink, err := otlpsinktest.Start("127.0.0.1:0", func(ptrace.Traces) {})
 	require.NoError(t, err)
 	defer sink.Close()

@@ -20,6 +20,14 @@ func TestName(t *testing.T) {
 	if got := Name("cart"); got != "cart" {
 		t.Errorf("%q", got)
 	}
+	for in, want := range map[string]string{
+		"car\x00t": "cart", "cart\n": "cart", "\tcart\x7f": "cart", "cart\u0085": "cart", // C0, DEL, C1
+		"bad\xff\x00name": "bad\uFFFDname", "é\x1b[31m": "é[31m", "\x00": "",
+	} {
+		if got := Name(in); got != want {
+			t.Errorf("Name(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestNameAllocatesNothingForValidNames(t *testing.T) {

@@ -36,3 +36,29 @@ func TestWatcherTellsWhatIsNew(t *testing.T) {
 	step("still gone", nil, false, false, false)
 	step("back", good, false, true, false)
 }
+
+// A failure after a recovery is news, however alike: the file deleted, restored unchanged, deleted
+// again is reported both times.
+func TestWatcherReportsAFailureAfterARecovery(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "intent.yaml")
+	good := []byte("version: 1\nservices:\n  cart: {}\n")
+	if err := os.WriteFile(file, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(file, good, LoadBytes)
+	for round := 1; round <= 2; round++ {
+		_ = os.Remove(file)
+		if _, _, err := w.Check(); err == nil {
+			t.Fatalf("round %d: the deleted file is not reported", round)
+		}
+		if _, _, err := w.Check(); err != nil {
+			t.Fatalf("round %d: the same failure reported twice in a row: %v", round, err)
+		}
+		if err := os.WriteFile(file, good, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, changed, err := w.Check(); changed || err != nil {
+			t.Fatalf("round %d: the restored file, unchanged, gives changed %v, error %v", round, changed, err)
+		}
+	}
+}

@@ -25,7 +25,7 @@ import (
 // it; its query API returns the drift series, and every metric the Grafana dashboard queries exists.
 func TestConnectorThroughPrometheus(t *testing.T) {
 	prom, err := exec.LookPath("prometheus")
-	require.NoError(t, err, "this test needs the Debian package prometheus (.ci/run installs it)")
+	require.NoError(t, err, "this test needs the Debian package prometheus (make test installs it: scripts/test-deps.sh)")
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	config, err := os.ReadFile(filepath.Join(root, "testdata", "connector", "collector.yaml"))
 	require.NoError(t, err)
