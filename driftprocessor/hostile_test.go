@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -352,4 +353,42 @@ func TestReloadStorm(t *testing.T) {
 	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
 	assert.Equal(t, "", h.attr(1, "drift.status"))
 	assert.Equal(t, int64(500), h.sum("drift.intent.reloads", map[string]string{"result": "failure"}))
+}
+
+// TestFirstSightCannotBeBlinded: 12,000 junk callers of cart fill the share of names outside the
+// model; a real forbidden call after them still gets its first-sight line and gauge.
+func TestFirstSightCannotBeBlinded(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	h := newHarnessLogging(t, testConfig(shopIntent), componenttest.NewNopHost(), harnessEpoch, zap.New(core))
+	const flood = 12_000
+	for i := 0; i < flood; i += 1000 {
+		td := ptrace.NewTraces()
+		for j := i; j < i+1000; j++ {
+			rs := td.ResourceSpans().AppendEmpty()
+			rs.Resource().Attributes().PutStr("service.name", fmt.Sprintf("junk-%d", j))
+			s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+			s.SetKind(ptrace.SpanKindClient)
+			s.SetTraceID(pcommon.TraceID{byte(j), byte(j >> 8), 7})
+			s.SetSpanID(pcommon.SpanID{byte(j), byte(j >> 8), 7})
+			s.Attributes().PutStr("peer.service", "cart")
+		}
+		h.consumeTraces(td)
+	}
+	h.now.Add(int64(65 * time.Second))
+	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "payment"}})
+
+	lines := logs.FilterMessage("Drift seen for the first time").FilterField(zap.String("drift.caller", "frontend")).All()
+	require.Len(t, lines, 1, "the real drift's first sight is logged")
+	assert.Equal(t, "payment", lines[0].ContextMap()["drift.callee"])
+	assert.Equal(t, h.p.engine.Now().Unix(), h.sum("drift.edge.first_seen", map[string]string{"drift.caller": "frontend", "drift.callee": "payment"}))
+	junk := 0
+	m, err := h.tel.GetMetric("drift.edge.first_seen")
+	require.NoError(t, err)
+	for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+		if v, _ := dp.Attributes.Value("drift.caller"); strings.HasPrefix(v.AsString(), "junk-") {
+			junk++
+		}
+	}
+	assert.LessOrEqual(t, junk, 1000, "the junk's share of first sights is bounded")
+	assert.Positive(t, junk)
 }

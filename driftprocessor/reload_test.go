@@ -137,3 +137,19 @@ func TestShutdownStopsBackground(t *testing.T) {
 	require.NoError(t, p.Shutdown(context.Background()))
 	require.NoError(t, p.Shutdown(context.Background()), "a second Shutdown is harmless")
 }
+
+// TestReloadFailureAfterARecoveryIsReportedAgain: the intent file deleted, the same file restored,
+// deleted again: both failures are logged and counted, though their errors are alike.
+func TestReloadFailureAfterARecoveryIsReportedAgain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "intent.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(allowCart), 0o600))
+	h, logs := observedHarness(t, testConfig(path))
+	for round := 1; round <= 2; round++ {
+		require.NoError(t, os.Remove(path))
+		h.p.reload(context.Background())
+		require.NoError(t, os.WriteFile(path, []byte(allowCart), 0o600)) // restored unchanged
+		h.p.reload(context.Background())
+		assert.Equal(t, int64(round), h.sum("drift.intent.reloads", map[string]string{"result": "failure"}), "round %d", round)
+		assert.Equal(t, round, logs.FilterMessage("Intent file reload failed; keeping the last good model").Len(), "round %d", round)
+	}
+}

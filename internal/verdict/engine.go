@@ -126,7 +126,7 @@ func New(set Settings) (*Engine, error) {
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
-	e.sights = firstsight.New(maxFirstSights, firstSightLinesPerMinute, e.logFirstSight)
+	e.sights = firstsight.New(firstSightLimits, e.logFirstSight)
 	if set.Learn {
 		e.learner = learn.New(maxLearnedNodes, maxLearnedEdges)
 	}

@@ -13,22 +13,28 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
-// First sights remembered, and logged per minute at most.
-const (
-	maxFirstSights           = 10_000
-	firstSightLinesPerMinute = 20
-)
+// firstSightLimits bound the first sights remembered: edges of the model get their own share, so
+// that a flood of junk names cannot blind the engine to a real drift; the junk's share is small
+// enough that the drift.edge.first_seen gauge stays far below the SDK's 2,000 series per metric.
+var firstSightLimits = firstsight.Limits{Modelled: 10_000, Outside: 1_000, OutsidePerMinute: 20}
+
+// modelledEdge reports whether both ends of c are nodes of the model (or the caller is outside the
+// traced system): such edges are bounded by the model.
+func modelledEdge(caller, callee intent.Peer, external bool) bool {
+	return (external || caller.ID != intent.NoNode) && callee.ID != intent.NoNode
+}
 
 // noteFirstSight logs a drifting edge the first time it is seen; later calls cost a map lookup.
 func (e *Engine) noteFirstSight(m *intent.Compiled, c *judge.Call, v *judge.Verdict, span ptrace.Span, onSpan bool, now time.Time) {
 	caller, callee, kind := clean.Name(c.Caller.Name), clean.Name(c.Callee.Name), v.Kind().String()
-	if e.sights.Seen(firstsight.Edge{Caller: caller, Callee: callee, Kind: kind}) {
+	modelled := modelledEdge(c.Caller, c.Callee, c.External)
+	if e.sights.Seen(firstsight.Edge{Caller: caller, Callee: callee, Kind: kind}, modelled) {
 		return
 	}
 	shown := *c
 	shown.Caller.Name, shown.Callee.Name = caller, callee
 	x := judge.Explain(m, &shown, *v)
-	s := firstsight.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: x.Rule, Message: x.Message, At: now}
+	s := firstsight.Sighting{Caller: caller, Callee: callee, Kind: kind, Rule: x.Rule, Message: x.Message, At: now, Modelled: modelled}
 	if onSpan {
 		s.TraceID = span.TraceID().String()
 	}
@@ -47,5 +53,7 @@ func (e *Engine) logFirstSight(s firstsight.Sighting, suppressed int) {
 	e.logger.Info("Drift seen for the first time", fields...)
 }
 
-// EachFirstSight calls fn for every drifting edge seen, with when it was first seen.
-func (e *Engine) EachFirstSight(fn func(e firstsight.Edge, at time.Time)) { e.sights.Each(fn) }
+// EachFirstSight calls fn for every drifting edge remembered, with when it was first seen.
+func (e *Engine) EachFirstSight(fn func(e firstsight.Edge, at time.Time)) {
+	e.sights.Each(func(edge firstsight.Edge, at time.Time, _ bool) { fn(edge, at) })
+}

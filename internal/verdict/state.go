@@ -34,7 +34,7 @@ type AbsenceState struct {
 // State returns the state to keep.
 func (e *Engine) State() State {
 	s := State{Absence: AbsenceState{LastSeen: map[string]int64{}}}
-	e.sights.Each(func(edge firstsight.Edge, at time.Time) {
+	e.sights.Each(func(edge firstsight.Edge, at time.Time, _ bool) {
 		s.FirstSeen = append(s.FirstSeen, Seen{Caller: edge.Caller, Callee: edge.Callee, Kind: edge.Kind, At: at})
 	})
 	m := e.current.Load()
@@ -53,10 +53,14 @@ func (e *Engine) State() State {
 
 // Restore takes up a state kept by an earlier run; first sights it holds are not logged again.
 func (e *Engine) Restore(s State) {
+	m := e.current.Load()
 	for _, f := range s.FirstSeen {
-		e.sights.Restore(firstsight.Edge{Caller: f.Caller, Callee: f.Callee, Kind: f.Kind}, f.At)
+		caller := intent.Peer{ID: m.intent.Lookup(f.Caller), Name: f.Caller}
+		callee := intent.Peer{ID: m.intent.Lookup(f.Callee), Name: f.Callee}
+		e.sights.Restore(firstsight.Edge{Caller: f.Caller, Callee: f.Callee, Kind: f.Kind}, f.At,
+			modelledEdge(caller, callee, f.Caller == intent.External))
 	}
-	if m := e.current.Load(); m.absence != nil {
+	if m.absence != nil {
 		m.absence.Resume(s.Absence.Start, e.set.Now(), func(from, to string) (int64, bool) {
 			at, ok := s.Absence.LastSeen[from+"\x00"+to]
 			return at, ok
