@@ -207,7 +207,8 @@ func (o *aggregating) Judged(j *verdict.Judged) {
 	o.c.agg.add(call, j.Now)
 }
 
-func (o *aggregating) Unresolved(caller string) { o.c.agg.addUnresolved(caller, o.c.now()) }
+// Unresolved counts the call by caller; the processor's own drift.unresolved says why.
+func (o *aggregating) Unresolved(caller, _ string) { o.c.agg.addUnresolved(caller, o.c.now()) }
 
 var malformedReason = func() map[string]metric.AddOption {
 	m := map[string]metric.AddOption{}

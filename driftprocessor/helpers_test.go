@@ -110,8 +110,19 @@ func newHarnessAt(t testing.TB, cfg *Config, host component.Host, start time.Tim
 	return newHarnessLogging(t, cfg, host, start, nil)
 }
 
-// newHarnessLogging is newHarnessAt with the processor logging to logger (nil: nowhere).
+// newHarnessLogging is newHarnessAt with the processor logging to logger (nil: nowhere). The
+// processor starts at start; the clock then moves one pairing TTL on, past the grace after a start
+// (in which a server span that nothing pairs is counted unresolved), as a collector that has been
+// running a while. newJustStartedHarness does not move it.
 func newHarnessLogging(t testing.TB, cfg *Config, host component.Host, start time.Time, logger *zap.Logger) *harness {
+	t.Helper()
+	h := newJustStartedHarness(t, cfg, host, start, logger)
+	h.now.Add(int64(cfg.Pairing.TTL))
+	return h
+}
+
+// newJustStartedHarness is newHarnessLogging with the clock still at start.
+func newJustStartedHarness(t testing.TB, cfg *Config, host component.Host, start time.Time, logger *zap.Logger) *harness {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	set := processortest.NewNopSettings(typ)

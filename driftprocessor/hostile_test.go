@@ -392,3 +392,22 @@ func TestFirstSightCannotBeBlinded(t *testing.T) {
 	assert.LessOrEqual(t, junk, 1000, "the junk's share of first sights is bounded")
 	assert.Positive(t, junk)
 }
+
+// TestServerSpansRightAfterAStart: for one pairing TTL after a start, a server span whose client
+// span never comes (it may have reached this collector before a restart) is counted unresolved
+// with its reason, not judged as a call from outside; after that TTL, it is judged so again.
+func TestServerSpansRightAfterAStart(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	h := newJustStartedHarness(t, cfg, componenttest.NewNopHost(), harnessEpoch, nil)
+	h.consume(sp{svc: "cart", kind: server, id: 2, parent: 1}) // its client came before the start
+	h.now.Add(int64(cfg.Pairing.TTL) / 2)
+	h.consume(sp{svc: "cart", kind: server, id: 4, parent: 3})
+	h.expireAll()                                              // past the start's grace now
+	h.consume(sp{svc: "cart", kind: server, id: 6, parent: 5}) // its client never comes
+	h.expireAll()
+
+	assert.Equal(t, int64(2), h.sum("drift.unresolved", map[string]string{"drift.caller": "external", "reason": "client_before_start"}))
+	assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.caller": "external", "drift.callee": "cart"}),
+		"only the server span that came after the grace is judged from outside")
+	assert.Equal(t, int64(1), h.sum("drift.calls", nil))
+}

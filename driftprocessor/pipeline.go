@@ -29,12 +29,12 @@ func (s *stamper) Judged(j *verdict.Judged) {
 	}
 }
 
-func (*stamper) Unresolved(string) {}
-func (*stamper) Malformed(string)  {}
+func (*stamper) Unresolved(string, string) {}
+func (*stamper) Malformed(string)          {}
 
 // metricsOnly is the output of a tick: its calls' spans have passed, and the recorder counts them.
 type metricsOnly struct{}
 
-func (metricsOnly) Judged(*verdict.Judged) {}
-func (metricsOnly) Unresolved(string)      {}
-func (metricsOnly) Malformed(string)       {}
+func (metricsOnly) Judged(*verdict.Judged)    {}
+func (metricsOnly) Unresolved(string, string) {}
+func (metricsOnly) Malformed(string)          {}

@@ -53,6 +53,23 @@ const (
 // Reasons lists the malformed-span reasons in a fixed order.
 var Reasons = []string{ReasonNoServiceName, ReasonBadIDs, ReasonDriftAttributes}
 
+// Why a call is counted unresolved, not judged (drift.unresolved's reason).
+const (
+	// UnresolvedNoCallee: nothing names the callee (no partner span, no attribute, no resource).
+	UnresolvedNoCallee = "no_callee"
+	// UnresolvedPartnerElsewhere: not every span reaches this collector (whole_traces: false), and
+	// the partner span most likely went to another.
+	UnresolvedPartnerElsewhere = "partner_elsewhere"
+	// UnresolvedDuplicateServer: a second server span under one client span.
+	UnresolvedDuplicateServer = "duplicate_server"
+	// UnresolvedClientBeforeStart: a server span that arrived within one pairing TTL of the start,
+	// whose client span may have come before it (to the collector that stopped).
+	UnresolvedClientBeforeStart = "client_before_start"
+)
+
+// UnresolvedReasons lists the unresolved reasons in a fixed order.
+var UnresolvedReasons = []string{UnresolvedNoCallee, UnresolvedPartnerElsewhere, UnresolvedDuplicateServer, UnresolvedClientBeforeStart}
+
 // Why a baseline entry is stale (drift.baseline.stale's reason).
 const (
 	StaleExpired   = "expired"   // its until date has passed

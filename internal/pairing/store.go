@@ -32,9 +32,12 @@ const (
 // Entry is one waiting side of a call. Names are stored, not node ids, so that a reload in between
 // does not mix two models.
 type Entry struct {
-	State     State
-	PeerKind  uint8
-	Failed    bool          // the waiting span's error, for behaviour
+	State    State
+	PeerKind uint8
+	Failed   bool // the waiting span's error, for behaviour
+	// Early marks a server span that arrived within one TTL of the start: its client span may have
+	// come before the start, so it is not judged as a call from outside when nothing pairs it.
+	Early     bool
 	Duration  time.Duration // the waiting span's latency, for behaviour (kept in µs)
 	Service   string        // the waiting span's own service
 	Peer      string        // PendingClient: the unmodelled peer its attributes name, "" if none
@@ -63,6 +66,7 @@ type slot struct {
 const (
 	flagFailed = 1 << iota
 	flagStructured
+	flagEarly
 )
 
 // periodsPerTTL divides the ttl: an entry expires once periodsPerTTL whole periods have passed
@@ -256,6 +260,9 @@ func pack(e Entry, period int64) slot {
 		nameLen: uint16(len(op.Name)), opLen: uint16(opLen), sepLen: uint8(len(op.Sep)),
 		state: e.State, peerKind: e.PeerKind, period: uint16(period),
 	}
+	if e.Early {
+		sl.flags |= flagEarly
+	}
 	if e.Failed {
 		sl.flags |= flagFailed
 	}
@@ -277,7 +284,7 @@ func isJoined(text string, op judge.Operation) bool {
 func (sl slot) entry() Entry {
 	sep := int(sl.nameLen) + int(sl.sepLen)
 	return Entry{
-		State: sl.state, PeerKind: sl.peerKind, Failed: sl.flags&flagFailed != 0,
+		State: sl.state, PeerKind: sl.peerKind, Failed: sl.flags&flagFailed != 0, Early: sl.flags&flagEarly != 0,
 		Duration: time.Duration(sl.micros) * time.Microsecond, Service: sl.service,
 		Peer: sl.text[sl.opLen:],
 		Operation: judge.Operation{Name: sl.text[:sl.nameLen], Sep: sl.text[sl.nameLen:sep], Detail: sl.text[sep:sl.opLen],

@@ -95,18 +95,23 @@ func (r *Recorder) Call(b *ModelLabels, c *judge.Call, v *judge.Verdict) {
 	t.Done()
 }
 
-// Unresolved counts a call whose callee nothing names.
-func (r *Recorder) Unresolved(caller string) {
-	r.add(0, seriesKey{counter: counterUnresolved, caller: r.labels.other(caller)})
+// Unresolved counts a call that is not judged, with why (one of driftconv.UnresolvedReasons).
+func (r *Recorder) Unresolved(caller, reason string) {
+	r.add(0, seriesKey{counter: counterUnresolved, kind: reasonIndex(driftconv.UnresolvedReasons, reason), caller: r.labels.other(caller)})
+}
+
+// reasonIndex is the index of reason in reasons; an unknown one counts as the last.
+func reasonIndex(reasons []string, reason string) uint8 {
+	var i uint8
+	for i < uint8(len(reasons)-1) && reasons[i] != reason {
+		i++
+	}
+	return i
 }
 
 // Malformed counts a span that could not be read as a call.
 func (r *Recorder) Malformed(reason string) {
-	var i uint8
-	for i < uint8(len(driftconv.Reasons)-1) && driftconv.Reasons[i] != reason {
-		i++
-	}
-	r.add(0, seriesKey{counter: counterMalformed, kind: i})
+	r.add(0, seriesKey{counter: counterMalformed, kind: reasonIndex(driftconv.Reasons, reason)})
 }
 
 func (r *Recorder) add(gen uint64, k seriesKey) {
@@ -163,7 +168,7 @@ func (r *Recorder) attributes(k seriesKey) attribute.Set {
 	case counterViolations:
 		return attribute.NewSet(caller, callee, attribute.String(driftconv.AttrKind, judge.Kind(k.kind).String()))
 	case counterUnresolved:
-		return attribute.NewSet(caller)
+		return attribute.NewSet(caller, attribute.String(driftconv.AttrReason, driftconv.UnresolvedReasons[k.kind]))
 	}
 	return attribute.NewSet(attribute.String(driftconv.AttrReason, driftconv.Reasons[k.kind]))
 }

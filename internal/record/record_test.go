@@ -96,7 +96,7 @@ func TestCountsAndKinds(t *testing.T) {
 	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, &judge.Verdict{})
 	r.Call(b, &judge.Call{Caller: fe, Callee: cart}, &judge.Verdict{})
 	r.Call(b, &judge.Call{Caller: cart, Callee: fe}, &judge.Verdict{Kinds: 1<<judge.ForbiddenDependency | 1<<judge.UndeclaredDependency})
-	r.Unresolved("frontend")
+	r.Unresolved("frontend", driftconv.UnresolvedNoCallee)
 	r.Malformed(driftconv.ReasonBadIDs)
 	c, v, u, m := &observer{}, &observer{}, &observer{}, &observer{}
 	r.Observe(c, v, u, m)

@@ -23,8 +23,8 @@ type Sink interface {
 	// its resource; otherwise the span has passed already (res is empty) and the call shows in
 	// metrics only. c.Ops is valid only during the call.
 	Call(c judge.Call, span ptrace.Span, res pcommon.Resource, stamp bool)
-	// Unresolved counts a call whose callee nothing names.
-	Unresolved(caller string)
+	// Unresolved counts a call that is not judged, with why (driftconv.Unresolved*).
+	Unresolved(caller, reason string)
 	// Malformed counts a span that cannot be read as a call; it passes untouched.
 	Malformed(reason string)
 }
@@ -36,6 +36,8 @@ type Resolver struct {
 	scratch sync.Pool
 	partial bool
 	owned   ownedKeys
+	// graceEnds is one TTL after the start (Options.Start).
+	graceEnds time.Time
 }
 
 // Options configure a resolver.
@@ -52,12 +54,20 @@ type Options struct {
 	// spans that take part in no call, are left alone. Empty: spans are left as they are (for a
 	// consumer that may not change its input, such as a connector).
 	Owned []string
+	// Start is when the resolver starts. For one TTL after it, a server span that nothing pairs is
+	// counted unresolved (driftconv.UnresolvedClientBeforeStart), not judged as a call from outside:
+	// its client span may have reached this collector before a restart. Zero: no such grace.
+	Start time.Time
 }
 
 // New returns a resolver.
 func New(o Options) *Resolver {
-	return &Resolver{store: pairing.New(o.TTL, o.MaxPending), scratch: sync.Pool{New: func() any { return new(scratch) }},
+	r := &Resolver{store: pairing.New(o.TTL, o.MaxPending), scratch: sync.Pool{New: func() any { return new(scratch) }},
 		partial: !o.WholeTraces, owned: newOwnedKeys(o.Owned)}
+	if !o.Start.IsZero() {
+		r.graceEnds = o.Start.Add(o.TTL)
+	}
+	return r
 }
 
 // Pending is the number of spans waiting for their partner.
@@ -275,10 +285,10 @@ func (b *batch) server(ref *spanRef) {
 	case ok && e.State == pairing.SeenServer:
 		// a second server span under one client span: keep the first waiting, count this one
 		b.r.store.Put(k, e, b.now, b.expired)
-		b.sink.Unresolved(service.Name)
+		b.sink.Unresolved(service.Name, driftconv.UnresolvedDuplicateServer)
 	default:
 		e := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
-			OpText: span.Name()}
+			OpText: span.Name(), Early: b.now.Before(b.r.graceEnds)}
 		b.observe(span, &e)
 		b.r.store.Put(k, e, b.now, b.expired)
 	}
@@ -309,15 +319,23 @@ func (r *Resolver) Expire(m *intent.Compiled, now time.Time, sink Sink) {
 }
 
 func (r *Resolver) expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
-	if r.partial && e.State == pairing.SeenServer {
-		sink.Unresolved(intent.External)
+	if e.State == pairing.SeenServer && (r.partial || e.Early) {
+		reason := driftconv.UnresolvedPartnerElsewhere
+		if !r.partial {
+			reason = driftconv.UnresolvedClientBeforeStart
+		}
+		sink.Unresolved(intent.External, reason)
 		return
 	}
 	switch e.State {
 	case pairing.PendingClient:
 		uninstrumented := intent.Kind(e.PeerKind) == intent.KindDatabase || intent.Kind(e.PeerKind) == intent.KindMessaging
-		if e.Peer == "" || (r.partial && !uninstrumented) {
-			sink.Unresolved(e.Service)
+		if e.Peer == "" {
+			sink.Unresolved(e.Service, driftconv.UnresolvedNoCallee)
+			return
+		}
+		if r.partial && !uninstrumented {
+			sink.Unresolved(e.Service, driftconv.UnresolvedPartnerElsewhere)
 			return
 		}
 		caller, callee := peerOf(m, e.Service, intent.KindService), peerOf(m, e.Peer, intent.Kind(e.PeerKind))

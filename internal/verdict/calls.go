@@ -80,11 +80,11 @@ func (c *calls) record(j *Judged) {
 	}
 }
 
-func (c *calls) Unresolved(caller string) {
+func (c *calls) Unresolved(caller, reason string) {
 	if r := c.e.set.Recorder; r != nil {
-		r.Unresolved(caller)
+		r.Unresolved(caller, reason)
 	}
-	c.out.Unresolved(caller)
+	c.out.Unresolved(caller, reason)
 }
 
 func (c *calls) Malformed(reason string) {

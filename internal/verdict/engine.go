@@ -59,8 +59,8 @@ var Clock = time.Now
 type Output interface {
 	// Judged hands over one judged call. j and what it points to are valid only during the call.
 	Judged(j *Judged)
-	// Unresolved is a call whose callee nothing names: counted, not judged.
-	Unresolved(caller string)
+	// Unresolved is a call that is counted, not judged, with why (driftconv.Unresolved*).
+	Unresolved(caller, reason string)
 	// Malformed is a span that cannot be read as a call: it passes untouched.
 	Malformed(reason string)
 }
@@ -121,7 +121,7 @@ func New(set Settings) (*Engine, error) {
 	e := &Engine{
 		set: set, logger: set.Logger,
 		resolver: resolve.New(resolve.Options{TTL: set.Pairing.TTL, MaxPending: set.Pairing.MaxPending,
-			WholeTraces: set.Pairing.WholeTraces, Owned: set.Owned}),
+			WholeTraces: set.Pairing.WholeTraces, Owned: set.Owned, Start: set.Now()}),
 		behaviour: behaviour.New(set.Behavior.Options(set.Pairing.TTL)),
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}

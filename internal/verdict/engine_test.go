@@ -35,8 +35,8 @@ func (c *collected) Judged(j *Judged) {
 		c.onSpan++
 	}
 }
-func (c *collected) Unresolved(string)       { c.unresolved++ }
-func (c *collected) Malformed(reason string) { c.malformed[reason]++ }
+func (c *collected) Unresolved(string, string) { c.unresolved++ }
+func (c *collected) Malformed(reason string)   { c.malformed[reason]++ }
 
 func settings(t *testing.T, intentFile string, now func() time.Time) Settings {
 	t.Helper()
