@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
 )
@@ -56,4 +58,88 @@ func TestRestartWithFileStorageKeepsFirstSeen(t *testing.T) {
 	scrape = second.WaitMetric("drift_edge_first_seen", `drift_callee="payment"`) // restored, nothing sent
 	after := collectortest.MetricLines(scrape, "drift_edge_first_seen", `drift_callee="payment"`)[0]
 	require.Equal(t, before, after)
+}
+
+// restartConfig is the e2e collector with a short pairing TTL and nothing kept across restarts.
+const restartConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "{{GRPC}}"}
+processors:
+  drift:
+    intent_file: "INTENT"
+    pairing: {ttl: 2s}
+exporters:
+  otlp_http:
+    endpoint: "SINK"
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [drift], exporters: [otlp_http]}
+`
+
+// callSide is one side of the call frontend -> cart in trace i: the client span, or the server span
+// under it.
+func callSide(i int, server bool) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	trace := pcommon.TraceID{9, 9, byte(i >> 8), byte(i), 1}
+	client := pcommon.SpanID{9, byte(i >> 8), byte(i), 1}
+	s.SetTraceID(trace)
+	now := time.Now()
+	s.SetStartTimestamp(pcommon.NewTimestampFromTime(now.Add(-time.Millisecond)))
+	s.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
+	if server {
+		rs.Resource().Attributes().PutStr("service.name", "cart")
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetSpanID(pcommon.SpanID{9, byte(i >> 8), byte(i), 2})
+		s.SetParentSpanID(client)
+		return td
+	}
+	rs.Resource().Attributes().PutStr("service.name", "frontend")
+	s.SetKind(ptrace.SpanKindClient)
+	s.SetSpanID(client)
+	return td
+}
+
+// TestRestartJudgesNoCallInFlightFromOutside: the collector stops between the two sides of 200 calls
+// (the client spans went to it before, the server spans come to the one started after). None of
+// them is judged as a call from outside; they are counted unresolved with their reason. A server
+// span with no client, sent after the first pairing TTL of the new collector, is still judged from
+// outside: the grace ends.
+func TestRestartJudgesNoCallInFlightFromOutside(t *testing.T) {
+	intentText := "version: 1\nservices:\n  frontend:\n    ingress: true\n    depends_on: [cart]\n  cart: {}\n"
+	_, sink := newReceiver(t)
+	config := strings.NewReplacer("INTENT", writeIntent(t, intentText), "SINK", sink.Endpoint).Replace(restartConfig)
+	const inFlight = 200
+
+	first := collectortest.Start(t, binary, config)
+	first.WaitMetric("drift_pairing_pending") // ready
+	for i := 0; i < inFlight; i++ {
+		require.NoError(t, first.Send(context.Background(), callSide(i, false)))
+	}
+	first.Stop()
+
+	second := collectortest.Start(t, binary, config)
+	second.WaitMetric("drift_pairing_pending")
+	for i := 0; i < inFlight; i++ {
+		require.NoError(t, second.Send(context.Background(), callSide(i, true)))
+	}
+	time.Sleep(2500 * time.Millisecond) // past the new collector's first pairing TTL
+	require.NoError(t, second.Send(context.Background(), callSide(inFlight, true)))
+
+	scrape := second.WaitMetric("drift_calls", `drift_caller="external"`, `drift_callee="cart"`)
+	external := collectortest.MetricLines(scrape, "drift_calls", `drift_caller="external"`, `drift_callee="cart"`)
+	require.Len(t, external, 1)
+	require.True(t, strings.HasSuffix(external[0], " 1"), "only the server span sent after the grace is judged from outside: %s", external[0])
+	unresolved := collectortest.MetricLines(scrape, "drift_unresolved", `drift_caller="external"`, `reason="client_before_start"`)
+	require.Len(t, unresolved, 1, "%s", scrape)
+	require.True(t, strings.HasSuffix(unresolved[0], " 200"), "the calls in flight are counted unresolved: %s", unresolved[0])
 }
