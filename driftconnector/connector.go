@@ -114,15 +114,10 @@ func (c *driftConnector) run() {
 	}
 }
 
-var reloadResult = map[verdict.ReloadResult]metric.AddOption{
-	verdict.Reloaded: metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultSuccess))),
-	verdict.Failed:   metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultFailure))),
-}
-
 // reload re-reads the intent and baseline files as the processor does: a broken one keeps the last
 // good model, and is said once.
 func (c *driftConnector) reload(ctx context.Context) {
-	if opt, counted := reloadResult[c.engine.Reload(ctx)]; counted {
+	if opt, counted := c.engine.Reload(ctx).Counted(); counted {
 		c.telemetry.IntentReloads.Add(ctx, 1, opt)
 	}
 }

@@ -3,12 +3,6 @@ package driftprocessor
 import (
 	"context"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-
-	"github.com/driftprocessor/driftprocessor/internal/driftconv"
-	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
 // tickEvery is how often the engine's clock ticks: waiting spans are checked for an expired TTL,
@@ -56,14 +50,9 @@ func (p *driftProcessor) background() {
 // metrics only.
 func (p *driftProcessor) tick() { p.engine.Tick(ticked) }
 
-var reloadResult = map[verdict.ReloadResult]metric.AddOption{
-	verdict.Reloaded: metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultSuccess))),
-	verdict.Failed:   metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultFailure))),
-}
-
 // reload re-reads the intent and baseline files, and counts a change or a failure.
 func (p *driftProcessor) reload(ctx context.Context) {
-	if opt, counted := reloadResult[p.engine.Reload(ctx)]; counted {
+	if opt, counted := p.engine.Reload(ctx).Counted(); counted {
 		p.telemetry.IntentReloads.Add(ctx, 1, opt)
 	}
 }

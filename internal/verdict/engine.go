@@ -15,10 +15,13 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
@@ -205,6 +208,18 @@ const (
 	Reloaded
 	Failed // a broken file: the last good model (or baseline) is kept
 )
+
+var reloadCounted = map[ReloadResult]metric.AddOption{
+	Reloaded: metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultSuccess))),
+	Failed:   metric.WithAttributeSet(attribute.NewSet(attribute.String(driftconv.AttrResult, driftconv.ResultFailure))),
+}
+
+// Counted reports whether a face counts the result in drift.intent.reloads, and with which
+// attributes: a change or a failure is counted, nothing else.
+func (r ReloadResult) Counted() (metric.AddOption, bool) {
+	opt, ok := reloadCounted[r]
+	return opt, ok
+}
 
 // Reload re-reads the intent and baseline files. The paths are opened anew each time, so a
 // Kubernetes ConfigMap update (a symlink swap) is seen. A broken file keeps the last good one; the
