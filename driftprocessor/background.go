@@ -46,8 +46,9 @@ func (p *driftProcessor) background() {
 	}
 }
 
-// tick judges the calls whose partner did not come: their spans have passed, so they show in the
-// metrics only.
+// tick moves the engine on in time: calls whose partner did not come within the TTL are judged
+// (their spans have passed, so they show in the metrics only), baseline entries and absence are
+// checked.
 func (p *driftProcessor) tick() { p.engine.Tick(ticked) }
 
 // reload re-reads the intent and baseline files, and counts a change or a failure.

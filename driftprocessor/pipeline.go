@@ -20,9 +20,6 @@ func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptr
 // recorder, so nothing else is done here.
 type stamper struct{ annotate string }
 
-// ticked is a tick's output, made once: an interface value made per tick or batch would allocate.
-var ticked verdict.Output = metricsOnly{}
-
 func (s *stamper) Judged(j *verdict.Judged) {
 	if j.OnSpan && s.annotate != AnnotateNone && (j.Verdict.Drift() || s.annotate == AnnotateAll) {
 		annotate(j.Model, j.Call, j.Verdict, j.Span)
@@ -34,6 +31,9 @@ func (*stamper) Malformed(string)          {}
 
 // metricsOnly is the output of a tick: its calls' spans have passed, and the recorder counts them.
 type metricsOnly struct{}
+
+// ticked is a tick's output, made once: an interface value made per tick would allocate.
+var ticked verdict.Output = metricsOnly{}
 
 func (metricsOnly) Judged(*verdict.Judged)    {}
 func (metricsOnly) Unresolved(string, string) {}
