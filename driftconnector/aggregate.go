@@ -132,7 +132,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 	ts := pcommon.NewTimestampFromTime(now)
 	keys := a.sortedKeys()
 
-	calls := newSum(sm, "drift.calls", "Calls judged against the intent model.", "{call}")
+	calls := newSum(sm, driftconv.MetricCalls, "Calls judged against the intent model.", "{call}")
 	duration := a.newDuration(sm)
 	for _, k := range keys {
 		s := a.series[k]
@@ -145,7 +145,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 	}
 
 	edges := sm.Metrics().AppendEmpty()
-	edges.SetName("drift.edges")
+	edges.SetName(driftconv.MetricEdges)
 	edges.SetDescription("Distinct observed edges (caller, callee) by status.")
 	edges.SetUnit("{edge}")
 	byStatus := map[string]map[[2]string]bool{driftconv.StatusConforming: {}, driftconv.StatusDrift: {}, driftconv.StatusKnown: {}}
@@ -162,7 +162,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 		p.SetIntValue(int64(len(byStatus[status])))
 	}
 
-	unresolved := newSum(sm, "drift.unresolved", "Calls whose callee nothing could name.", "{call}")
+	unresolved := newSum(sm, driftconv.MetricUnresolved, "Calls whose callee nothing could name.", "{call}")
 	callers := make([]string, 0, len(a.unresolved))
 	for c := range a.unresolved {
 		callers = append(callers, c)
@@ -176,7 +176,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 		dp.SetIntValue(int64(a.unresolved[c].n))
 	}
 
-	overflow := newSum(sm, "drift.overflow.calls", "Calls counted in the overflow series because the series limit was reached.", "{call}")
+	overflow := newSum(sm, driftconv.MetricOverflowCalls, "Calls counted in the overflow series because the series limit was reached.", "{call}")
 	dp := overflow.DataPoints().AppendEmpty()
 	dp.SetStartTimestamp(a.start)
 	dp.SetTimestamp(ts)
@@ -242,7 +242,7 @@ func newSum(sm pmetric.ScopeMetrics, name, desc, unit string) pmetric.Sum {
 
 func (a *aggregator) newDuration(sm pmetric.ScopeMetrics) pmetric.Metric {
 	m := sm.Metrics().AppendEmpty()
-	m.SetName("drift.call.duration")
+	m.SetName(driftconv.MetricCallDuration)
 	m.SetDescription("Duration of judged calls, per edge (the client span's when there is one).")
 	m.SetUnit("s")
 	if a.cfg.Histogram.Exponential {

@@ -20,6 +20,16 @@ const (
 // were set by something else, and are removed before judging.
 var Stamped = []string{AttrStatus, AttrKind, AttrCaller, AttrCallee, AttrOperation, AttrRule, AttrSeverity, AttrMessage}
 
+// Metric names. The processor's own telemetry is generated from its metadata.yaml with these
+// names; the connector writes these into its metrics pipeline.
+const (
+	MetricCalls         = "drift.calls"
+	MetricCallDuration  = "drift.call.duration"
+	MetricEdges         = "drift.edges"
+	MetricUnresolved    = "drift.unresolved"
+	MetricOverflowCalls = "drift.overflow.calls"
+)
+
 // Values of drift.status.
 const (
 	StatusConforming = "conforming"

@@ -79,7 +79,7 @@ func (bl *baseline) checkStale(now time.Time, staleAfter time.Duration, logger *
 		bl.stale[i].Store(reason)
 		if reason != "" && reason != was {
 			logger.Warn("Baseline entry is stale", zap.String("baseline_file", bl.b.File), zap.Int("line", e.Line),
-				zap.String("drift.caller", e.Caller), zap.String("drift.callee", e.Callee), zap.String("drift.kind", e.Kind),
+				zap.String(driftconv.AttrCaller, e.Caller), zap.String(driftconv.AttrCallee, e.Callee), zap.String(driftconv.AttrKind, e.Kind),
 				zap.String("reason", reason), zap.String("accepted_because", e.Reason))
 		}
 	}
