@@ -61,6 +61,12 @@ type Config struct {
 	BaselineFile string `mapstructure:"baseline_file"`
 	// BaselineStaleAfter reports a baseline entry as stale when nothing has matched it for this long.
 	BaselineStaleAfter time.Duration `mapstructure:"baseline_stale_after"`
+	// MaxSeries bounds the series of each metric of the processor's own telemetry (and the first
+	// sights remembered). Keep it below the cardinality limit of the collector's own telemetry (the
+	// OpenTelemetry Go SDK's 2,000 by default, OTEL_GO_X_CARDINALITY_LIMIT to change it): a few
+	// series more hold what is folded. At the bound, conforming series are folded before drifting
+	// ones, and names outside the model get at most half.
+	MaxSeries int `mapstructure:"max_series"`
 
 	// usedBehaviourKey is set when the configuration spelt `behavior` the deprecated way.
 	usedBehaviourKey bool
@@ -103,7 +109,12 @@ var (
 	ErrAnnotate           = errors.New("annotate: not one of drift, all, none")
 	ErrLearnInterval      = errors.New("learn.interval: must be positive")
 	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
+	ErrMaxSeries          = fmt.Errorf("max_series: must be at least %d", minSeries)
 )
+
+// minSeries is the fewest series a metric may be given: a few for the model's edges, besides the
+// folds.
+const minSeries = 10
 
 // Validate checks the configuration, and loads the intent file so that `otelcol validate` reports a
 // broken intent with its file, line and key. The shared sections validate themselves.
@@ -125,6 +136,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.BaselineStaleAfter <= 0 {
 		errs = append(errs, fmt.Errorf("%w, got %s", ErrBaselineStaleAfter, cfg.BaselineStaleAfter))
+	}
+	if cfg.MaxSeries < minSeries {
+		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxSeries, cfg.MaxSeries))
 	}
 	errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile))
 	return errors.Join(errs...)

@@ -15,6 +15,7 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/record"
 )
 
 // NewFactory returns the factory of the drift processor.
@@ -35,6 +36,7 @@ func createDefaultConfig() component.Config {
 		BaselineStaleAfter: 24 * time.Hour,
 		Absence:            absence.DefaultConfig(),
 		Learn:              LearnConfig{Interval: time.Minute},
+		MaxSeries:          record.DefaultLimits.MaxSeries,
 	}
 }
 

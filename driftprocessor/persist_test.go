@@ -74,13 +74,13 @@ func TestRestartKeepsFirstSeen(t *testing.T) {
 	seenAt := first.p.engine.Now().Unix()
 	require.NoError(t, first.proc.Shutdown(context.Background())) // saves
 
-	second := newHarnessOn(t, cfg, host)
 	core, logs := observer.New(zap.InfoLevel)
-	second.p.logger = zap.New(core)
+	second := newHarnessLogging(t, cfg, host, harnessEpoch, zap.New(core))
 	second.now.Add(int64(48 * time.Hour))
 	second.consume(drifting)
 	assert.Equal(t, seenAt, second.sum("drift.edge.first_seen", map[string]string{"drift.callee": "payment"}),
 		"the first-seen time is the first run's")
+	assert.Equal(t, 1, logs.FilterMessage("Drift state restored").Len(), "the state was read back")
 	assert.Equal(t, 0, logs.FilterMessage("Drift seen for the first time").Len(), "not a first sight any more")
 }
 

@@ -43,11 +43,13 @@ func newDriftProcessorWithClock(set processor.Settings, cfg *Config, now func() 
 	if cfg.usedBehaviourKey {
 		set.Logger.Warn("The configuration key `behaviour` is deprecated and will be removed; write `behavior`")
 	}
-	recorder := record.New(record.DefaultLimits)
+	limits := record.DefaultLimits
+	limits.MaxSeries = cfg.MaxSeries
+	recorder := record.New(limits)
 	engine, err := verdict.New(verdict.Settings{
 		IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Behavior: cfg.Behavior, Absence: cfg.Absence,
 		BaselineFile: cfg.BaselineFile, BaselineStaleAfter: cfg.BaselineStaleAfter, Learn: cfg.Learn.Output != "",
-		Owned: driftconv.Stamped, Recorder: recorder, Logger: set.Logger, Now: now,
+		Owned: driftconv.Stamped, Recorder: recorder, MaxSeries: cfg.MaxSeries, Logger: set.Logger, Now: now,
 	})
 	if err != nil {
 		return nil, err

@@ -23,11 +23,12 @@ const (
 // labels interns label values. Names of a model are always admitted; names from span data only up
 // to a limit, beyond which they share the value driftconv.Other. Reads take a read lock only.
 type labels struct {
-	mu     sync.RWMutex
-	ids    map[string]label
-	names  []string
-	others int // admitted names that no model declared
-	limit  int
+	mu      sync.RWMutex
+	ids     map[string]label
+	names   []string
+	ofModel []bool // by label: a name some model declared (or external)
+	others  int    // admitted names that no model declared
+	limit   int
 }
 
 func newLabels(limit int) *labels {
@@ -41,6 +42,7 @@ func (l *labels) add(name string) label {
 	id := label(len(l.names))
 	l.ids[name] = id
 	l.names = append(l.names, name)
+	l.ofModel = append(l.ofModel, false)
 	return id
 }
 
@@ -48,10 +50,22 @@ func (l *labels) add(name string) label {
 func (l *labels) model(name string) label {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if id, ok := l.ids[name]; ok {
-		return id
+	id, ok := l.ids[name]
+	if !ok {
+		id = l.add(name)
 	}
-	return l.add(name)
+	l.ofModel[id] = true
+	return id
+}
+
+// outside reports whether id is a name no model declared: one taken from span data, or Other.
+func (l *labels) outside(id label) bool {
+	if id == labelExternal {
+		return false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return !l.ofModel[id]
 }
 
 // other interns a name from span data, within the limit; the label value is the name cleaned.

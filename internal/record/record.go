@@ -18,11 +18,15 @@ import (
 // Limits bound the series the recorder creates.
 type Limits struct {
 	MaxOtherNames int // distinct names outside the model that get their own label value
-	MaxSeries     int // series of all counters together; beyond, calls are counted under Other
+	// MaxSeries bounds the series of each metric (budget.go). It must stay below the cardinality
+	// limit of the collector's own telemetry (the OpenTelemetry Go SDK's, 2,000 by default), or the
+	// SDK folds series by arrival into one without attributes.
+	MaxSeries int
 }
 
-// DefaultLimits are the limits used when none are configured.
-var DefaultLimits = Limits{MaxOtherNames: 200, MaxSeries: 100_000}
+// DefaultLimits are the limits used when none are configured: 1,900 series a metric, and at most
+// foldSeries more for what is folded, below the SDK's default limit of 2,000.
+var DefaultLimits = Limits{MaxOtherNames: 200, MaxSeries: 1900}
 
 // Which counter a series belongs to.
 type counter uint8
@@ -50,6 +54,25 @@ type series struct {
 	value atomic.Int64
 	gen   atomic.Uint64 // the model generation that last counted it, for drift.edges
 	attrs attribute.Set
+	// folded is set when the series gave its place to a drifting one (budget.go): what is counted
+	// into it from then on (through a pointer cached before) goes to the series it was folded into.
+	folded atomic.Pointer[series]
+}
+
+// addTo counts n into s, or into the series s was folded into.
+func (s *series) addTo(n int64) *series {
+	if f := s.folded.Load(); f != nil {
+		f.value.Add(n)
+		return f
+	}
+	s.value.Add(n)
+	if f := s.folded.Load(); f != nil { // folded meanwhile: move what was just added on
+		if v := s.value.Swap(0); v != 0 {
+			f.value.Add(v)
+		}
+		return f
+	}
+	return s
 }
 
 const numShards = 16
@@ -67,6 +90,7 @@ type Recorder struct {
 	count   atomic.Int64 // series in all shards
 	gen     atomic.Uint64
 	tallies sync.Pool
+	budget  budget // series are made under its lock
 }
 
 // New returns a recorder.
@@ -115,8 +139,7 @@ func (r *Recorder) Malformed(reason string) {
 }
 
 func (r *Recorder) add(gen uint64, k seriesKey) {
-	s := r.series(k)
-	s.value.Add(1)
+	s := r.series(k).addTo(1)
 	if gen != 0 && s.gen.Load() != gen {
 		s.gen.Store(gen)
 	}
@@ -127,29 +150,36 @@ func (r *Recorder) shardOf(k seriesKey) *shard {
 	return &r.shards[(h>>32)%numShards]
 }
 
-// series finds or creates the series of k. Past MaxSeries, new series fold into the one whose
-// caller and callee are Other.
+// series finds or creates the series of k; a new series is made within the budget (budget.go),
+// which may fold it into another.
 func (r *Recorder) series(k seriesKey) *series {
-	sh := r.shardOf(k)
-	sh.mu.Lock()
-	s, ok := sh.m[k]
-	sh.mu.Unlock()
-	if ok {
+	if s := r.lookup(k); s != nil {
 		return s
 	}
-	if r.count.Load() >= int64(r.limits.MaxSeries) && (k.caller != labelOther || k.callee != labelOther) {
-		k.caller, k.callee = labelOther, labelOther
-		return r.series(k)
-	}
-	s = &series{attrs: r.attributes(k)}
+	return r.create(k)
+}
+
+func (r *Recorder) lookup(k seriesKey) *series {
+	sh := r.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if existing, ok := sh.m[k]; ok {
-		return existing
-	}
+	return sh.m[k]
+}
+
+func (r *Recorder) insert(k seriesKey, s *series) {
+	sh := r.shardOf(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	sh.m[k] = s
 	r.count.Add(1)
-	return s
+}
+
+func (r *Recorder) remove(k seriesKey) {
+	sh := r.shardOf(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.m, k)
+	r.count.Add(-1)
 }
 
 func (r *Recorder) attributes(k seriesKey) attribute.Set {
@@ -302,7 +332,7 @@ func (t *Tally) Done() {
 }
 
 func (t *Tally) add(s *series, c counter, n int64) {
-	s.value.Add(n)
+	s = s.addTo(n)
 	if c == counterCalls && s.gen.Load() != t.b.gen {
 		s.gen.Store(t.b.gen)
 	}

@@ -210,3 +210,17 @@ func (b *builder) call(from, to int, parent pcommon.SpanID, depth int) {
 	}
 	b.calls(to, server.SpanID(), depth-1)
 }
+
+// Dependencies lists the declared dependencies between services, as caller and callee names.
+func (s *System) Dependencies() [][2]string {
+	var out [][2]string
+	for i, deps := range s.deps {
+		for _, d := range deps {
+			out = append(out, [2]string{name(i), name(d)})
+		}
+	}
+	return out
+}
+
+// Name is the name of service i.
+func Name(i int) string { return name(i) }

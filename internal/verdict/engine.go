@@ -46,6 +46,10 @@ type Settings struct {
 	Owned []string
 	// Recorder counts the verdicts for the face's own telemetry; nil records nothing.
 	Recorder *record.Recorder
+	// MaxSeries bounds the series per metric of that telemetry (record.Limits.MaxSeries) and, with
+	// it, the first sights remembered, which the drift.edge.first_seen gauge shows; 0 takes the
+	// default.
+	MaxSeries int
 	Logger   *zap.Logger
 	// Now is the engine's clock, read once per batch and per tick: the recorded time when traffic
 	// is replayed from files; nil takes Clock.
@@ -129,7 +133,7 @@ func New(set Settings) (*Engine, error) {
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
-	e.sights = firstsight.New(firstSightLimits, e.logFirstSight)
+	e.sights = firstsight.New(firstSightLimits(set.MaxSeries), e.logFirstSight)
 	if set.Learn {
 		e.learner = learn.New(maxLearnedNodes, maxLearnedEdges)
 	}

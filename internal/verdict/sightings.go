@@ -11,12 +11,19 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/firstsight"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
+	"github.com/driftprocessor/driftprocessor/internal/record"
 )
 
-// firstSightLimits bound the first sights remembered: edges of the model get their own share, so
-// that a flood of junk names cannot blind the engine to a real drift; the junk's share is small
-// enough that the drift.edge.first_seen gauge stays far below the SDK's 2,000 series per metric.
-var firstSightLimits = firstsight.Limits{Modelled: 10_000, Outside: 1_000, OutsidePerMinute: 20}
+// firstSightLimits bound the first sights remembered as the series of the drift.edge.first_seen
+// gauge are bounded (maxSeries, 0 for the default): edges of the model get nine tenths, so that a
+// flood of junk names cannot blind the engine to a real drift; names outside the model the rest.
+func firstSightLimits(maxSeries int) firstsight.Limits {
+	if maxSeries <= 0 {
+		maxSeries = record.DefaultLimits.MaxSeries
+	}
+	outside := max(maxSeries/10, 1)
+	return firstsight.Limits{Modelled: maxSeries - outside, Outside: outside, OutsidePerMinute: 20}
+}
 
 // modelledEdge reports whether both ends of c are nodes of the model (or the caller is outside the
 // traced system): such edges are bounded by the model.
@@ -50,7 +57,14 @@ func (e *Engine) logFirstSight(s firstsight.Sighting, suppressed int) {
 	if suppressed > 0 {
 		fields = append(fields, zap.Int("first_sights_not_logged", suppressed))
 	}
-	e.logger.Info("Drift seen for the first time", fields...)
+	// The two kinds of edge get messages of their own: the collector samples its log by message
+	// (the first 10 each 10 s, then one in 100, by default), and a flood of junk names must not
+	// spend the budget of the model's own edges.
+	if s.Modelled {
+		e.logger.Info("Drift seen for the first time", fields...)
+		return
+	}
+	e.logger.Info("Drift seen for the first time, from a name outside the model", fields...)
 }
 
 // EachFirstSight calls fn for every drifting edge remembered, with when it was first seen.
