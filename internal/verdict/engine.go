@@ -50,7 +50,7 @@ type Settings struct {
 	// it, the first sights remembered, which the drift.edge.first_seen gauge shows; 0 takes the
 	// default.
 	MaxSeries int
-	Logger   *zap.Logger
+	Logger    *zap.Logger
 	// Now is the engine's clock, read once per batch and per tick: the recorded time when traffic
 	// is replayed from files; nil takes Clock.
 	Now func() time.Time
