@@ -197,11 +197,11 @@ func TestSyntheticModelWithDrift(t *testing.T) {
 	t.Logf("%d declared edges, %d series", len(calls)-500, len(got))
 }
 
-var firstSeenLine = regexp.MustCompile(`"msg":"Drift seen for the first time"[^\n]*"drift.caller":"frontend","drift.callee":"payment"`)
+var firstSeenLine = regexp.MustCompile(`"msg":"Drift seen for the first time"[^\n]*"drift.caller":"frontend","drift.callee":"payment","drift.kind":"forbidden_dependency","drift.rule":"payment-is-protected"`)
 
 // TestFloodsThenARealViolation: 200 junk services call the model's nodes, and modelled services
 // call 200 junk databases; then one real forbidden call. It keeps its series, its kind and rule,
-// and its first-sight line; the flood shows as counts under _other.
+// and its first-sight line with them; the flood shows as counts under _other.
 func TestFloodsThenARealViolation(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "intent", "shop.yaml"))
 	require.NoError(t, err)
