@@ -2,6 +2,7 @@ package driftconnector
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type aggregator struct {
 
 	mu            sync.Mutex
 	series        map[seriesKey]*series
+	conforming    []seriesKey         // the keys of conforming series, to fold first (some may be gone)
 	unresolved    map[string]*counter // by caller
 	overflowCalls uint64
 	start         pcommon.Timestamp
@@ -62,8 +64,10 @@ func newAggregator(cfg *Config, now time.Time) *aggregator {
 		start: pcommon.NewTimestampFromTime(now)}
 }
 
-// add counts one call. Past MaxSeries (the overflow series included), a call of a new series goes to
-// the overflow series.
+// add counts one call. Past MaxSeries (the overflow series included), drift is served first: a call
+// of a new drifting series takes the place of a conforming series, which is folded into the
+// overflow series; a call of a new conforming series, or of a drifting one when only drift is left,
+// goes to the overflow series.
 func (a *aggregator) add(c call, now time.Time) {
 	k := seriesKey{caller: clean.Name(c.caller), callee: clean.Name(c.callee), status: c.status, kind: c.kind,
 		dims: strings.Join(c.dims, "\x00")}
@@ -71,22 +75,56 @@ func (a *aggregator) add(c call, now time.Time) {
 	defer a.mu.Unlock()
 	s, ok := a.series[k]
 	if !ok {
-		if len(a.series) >= a.cfg.MaxSeries-1 { // one is kept for the overflow series
+		full := len(a.series) >= a.cfg.MaxSeries-1 // one is kept for the overflow series
+		if full && (c.status == driftconv.StatusConforming || !a.foldConforming(now)) {
 			a.overflowCalls++
 			k = seriesKey{overflow: true}
-			s, ok = a.series[k]
-		}
-		if !ok {
-			s = &series{key: k, dims: c.dims, start: pcommon.NewTimestampFromTime(now), hist: newHistogram(&a.cfg.Histogram)}
-			if k.overflow {
-				s.dims = nil
+			s = a.overflowSeries(now)
+		} else {
+			s = a.newSeries(k, c.dims, now)
+			if c.status == driftconv.StatusConforming {
+				a.conforming = append(a.conforming, k)
 			}
-			a.series[k] = s
 		}
 	}
 	s.calls++
 	s.lastSeen = now
 	s.hist.add(c.duration)
+}
+
+func (a *aggregator) newSeries(k seriesKey, dims []string, now time.Time) *series {
+	s := &series{key: k, dims: dims, start: pcommon.NewTimestampFromTime(now), hist: newHistogram(&a.cfg.Histogram)}
+	a.series[k] = s
+	return s
+}
+
+func (a *aggregator) overflowSeries(now time.Time) *series {
+	k := seriesKey{overflow: true}
+	if s, ok := a.series[k]; ok {
+		return s
+	}
+	return a.newSeries(k, nil, now)
+}
+
+// foldConforming folds the newest conforming series into the overflow series, to make room for a
+// drifting one; it reports whether there was one.
+func (a *aggregator) foldConforming(now time.Time) bool {
+	for len(a.conforming) > 0 {
+		k := a.conforming[len(a.conforming)-1]
+		a.conforming = a.conforming[:len(a.conforming)-1]
+		s, ok := a.series[k]
+		if !ok {
+			continue // expired already
+		}
+		delete(a.series, k)
+		o := a.overflowSeries(now)
+		o.calls += s.calls
+		o.hist.merge(&s.hist)
+		o.lastSeen = now
+		a.overflowCalls += s.calls
+		return true
+	}
+	return false
 }
 
 func (a *aggregator) addUnresolved(caller string, now time.Time) {
@@ -120,6 +158,7 @@ func (a *aggregator) flush(now time.Time) pmetric.Metrics {
 				delete(a.series, k)
 			}
 		}
+		a.conforming = slices.DeleteFunc(a.conforming, func(k seriesKey) bool { _, ok := a.series[k]; return !ok })
 		for k, u := range a.unresolved {
 			if now.Sub(u.lastSeen) > exp {
 				delete(a.unresolved, k)
@@ -300,31 +339,71 @@ func (h *histogram) add(d time.Duration) {
 		h.zero++
 		return
 	}
-	idx := h.index(v)
+	h.addAt(h.index(v), 1)
+}
+
+// index of v's bucket at the current scale: bucket i holds (base^i, base^(i+1)].
+func (h *histogram) index(v float64) int32 {
+	return int32(math.Ceil(math.Log2(v)*math.Exp2(float64(h.scale)))) - 1
+}
+
+// merge adds o's counts into h; both have the same configuration.
+func (h *histogram) merge(o *histogram) {
+	if o.count == 0 {
+		return
+	}
+	if h.count == 0 || o.min < h.min {
+		h.min = o.min
+	}
+	if h.count == 0 || o.max > h.max {
+		h.max = o.max
+	}
+	h.count += o.count
+	h.sum += o.sum
+	if !h.exponential {
+		for i, n := range o.counts {
+			h.counts[i] += n
+		}
+		return
+	}
+	h.zero += o.zero
+	src := *o // a copy: o's buckets are brought to h's scale without changing o
+	src.counts = slices.Clone(o.counts)
+	for h.scale > src.scale {
+		h.downscale()
+	}
+	for src.scale > h.scale {
+		src.downscale()
+	}
+	for i, n := range src.counts {
+		if n > 0 {
+			h.addAt(src.offset+int32(i), n)
+		}
+	}
+}
+
+// addAt adds n to the bucket of index idx at h's scale (as add does for one value), growing the
+// buckets and bringing the scale down while they do not fit in maxSize.
+func (h *histogram) addAt(idx int32, n uint64) {
 	for {
 		if len(h.counts) == 0 {
 			h.offset, h.counts = idx, []uint64{0}
 		}
 		lo, hi := min(h.offset, idx), max(h.offset+int32(len(h.counts))-1, idx)
 		if int(hi-lo+1) <= h.maxSize {
-			if idx < h.offset { // grow downwards
+			if idx < h.offset {
 				h.counts = append(make([]uint64, h.offset-idx), h.counts...)
 				h.offset = idx
 			}
 			for idx >= h.offset+int32(len(h.counts)) {
 				h.counts = append(h.counts, 0)
 			}
-			h.counts[idx-h.offset]++
+			h.counts[idx-h.offset] += n
 			return
 		}
 		h.downscale()
-		idx = h.index(v)
+		idx >>= 1
 	}
-}
-
-// index of v's bucket at the current scale: bucket i holds (base^i, base^(i+1)].
-func (h *histogram) index(v float64) int32 {
-	return int32(math.Ceil(math.Log2(v)*math.Exp2(float64(h.scale)))) - 1
 }
 
 // downscale halves the resolution: buckets 2i and 2i+1 merge.
