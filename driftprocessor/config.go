@@ -67,6 +67,9 @@ type Config struct {
 	// series more hold what is folded. At the bound, conforming series are folded before drifting
 	// ones, and names outside the model get at most half.
 	MaxSeries int `mapstructure:"max_series"`
+	// MaxOutsideNames bounds the distinct names outside the model (from span data) that get a label
+	// value of their own in that telemetry; the others are counted under `_other`.
+	MaxOutsideNames int `mapstructure:"max_outside_names"`
 
 	// usedBehaviourKey is set when the configuration spelt `behavior` the deprecated way.
 	usedBehaviourKey bool
@@ -110,6 +113,7 @@ var (
 	ErrLearnInterval      = errors.New("learn.interval: must be positive")
 	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
 	ErrMaxSeries          = fmt.Errorf("max_series: must be at least %d", minSeries)
+	ErrMaxOutsideNames    = errors.New("max_outside_names: must not be negative")
 )
 
 // minSeries is the fewest series a metric may be given: a few for the model's edges, besides the
@@ -139,6 +143,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.MaxSeries < minSeries {
 		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxSeries, cfg.MaxSeries))
+	}
+	if cfg.MaxOutsideNames < 0 {
+		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxOutsideNames, cfg.MaxOutsideNames))
 	}
 	errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile))
 	return errors.Join(errs...)

@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 				Pairing:  PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
 				Behavior: BehaviorConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000}, BaselineStaleAfter: 24 * time.Hour,
 				Absence: AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}, Learn: LearnConfig{Interval: time.Minute},
-				MaxSeries: 1900},
+				MaxSeries: 1900, MaxOutsideNames: 200},
 		},
 		{
 			id: component.NewIDWithName(typ, "custom"), // spells behavior the deprecated way
@@ -47,7 +47,7 @@ func TestLoadConfig(t *testing.T) {
 				Pairing:  PairingConfig{TTL: 5 * time.Second, MaxPending: 10, WholeTraces: false},
 				Behavior: BehaviorConfig{Window: time.Minute, MinCalls: 5, MaxEdges: 10}, BaselineStaleAfter: 24 * time.Hour,
 				Absence: AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}, Learn: LearnConfig{Interval: time.Minute},
-				MaxSeries: 5000, usedBehaviourKey: true},
+				MaxSeries: 5000, MaxOutsideNames: 50, usedBehaviourKey: true},
 		},
 		{
 			id:   component.NewIDWithName(typ, "behavior_key"),
@@ -66,6 +66,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(typ, "negative_min_caller_calls"), wantErr: absence.ErrMinCallerCalls},
 		{id: component.NewIDWithName(typ, "bad_stale_after"), wantErr: ErrBaselineStaleAfter},
 		{id: component.NewIDWithName(typ, "few_series"), wantErr: ErrMaxSeries},
+		{id: component.NewIDWithName(typ, "negative_outside_names"), wantErr: ErrMaxOutsideNames},
 		{id: component.NewIDWithName(typ, "broken_intent"), wantMsg: "testdata/broken-intent.yaml:4: services.frontend.depends_on[0]: depends on \"cart\""},
 		{id: component.NewIDWithName(typ, "broken_baseline"), wantMsg: "testdata/broken-baseline.yaml:3: accepted[0].kind: \"forbidden_dependnecy\" is not a drift kind"},
 	}

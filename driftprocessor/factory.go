@@ -37,6 +37,7 @@ func createDefaultConfig() component.Config {
 		Absence:            absence.DefaultConfig(),
 		Learn:              LearnConfig{Interval: time.Minute},
 		MaxSeries:          record.DefaultLimits.MaxSeries,
+		MaxOutsideNames:    record.DefaultLimits.MaxOtherNames,
 	}
 }
 

@@ -44,7 +44,7 @@ func newDriftProcessorWithClock(set processor.Settings, cfg *Config, now func() 
 		set.Logger.Warn("The configuration key `behaviour` is deprecated and will be removed; write `behavior`")
 	}
 	limits := record.DefaultLimits
-	limits.MaxSeries = cfg.MaxSeries
+	limits.MaxSeries, limits.MaxOtherNames = cfg.MaxSeries, cfg.MaxOutsideNames
 	recorder := record.New(limits)
 	engine, err := verdict.New(verdict.Settings{
 		IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Behavior: cfg.Behavior, Absence: cfg.Absence,
