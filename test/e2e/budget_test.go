@@ -238,3 +238,22 @@ func TestFloodsThenARealViolation(t *testing.T) {
 	assert.NotEmpty(t, collectortest.MetricLines(scrape, "drift_violations", `drift_caller="frontend"`, `drift_callee="payment"`, `drift_kind="forbidden_dependency"`))
 	assert.Regexp(t, firstSeenLine, col.Out.String(), "the real drift's first-sight line")
 }
+
+// TestFirstSightAfterAJunkFlood: 12,000 junk callers of cart (more first sights than the junk's
+// share), then one real forbidden call: its first-sight line and its drift_edge_first_seen series are
+// there, and the junk's first-seen series stay within their share (a tenth of max_series).
+func TestFirstSightAfterAJunkFlood(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "intent", "shop.yaml"))
+	require.NoError(t, err)
+	var calls [][2]string
+	for i := 0; i < 12_000; i++ {
+		calls = append(calls, [2]string{fmt.Sprintf("junk-%d", i), "cart"})
+	}
+	calls = append(calls, [2]string{"frontend", "payment"})
+	_, col := budgetRun(t, string(data), "", calls)
+	scrape := col.WaitMetric("drift_edge_first_seen", `drift_caller="frontend"`, `drift_callee="payment"`)
+	junk := collectortest.MetricLines(scrape, "drift_edge_first_seen", `drift_callee="cart"`)
+	assert.LessOrEqual(t, len(junk), 190, "the junk's first sights are bounded by their share")
+	assert.Positive(t, len(junk))
+	assert.Regexp(t, firstSeenLine, col.Out.String(), "the real drift's first-sight line")
+}
