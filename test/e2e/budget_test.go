@@ -20,12 +20,17 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
+// callsMade numbers the calls clientCalls makes.
+var callsMade int
+
 // clientCalls is one CLIENT span per call, caller -> callee by peer.service, each in a trace of its
 // own (the callee named as the span passes: no server span needed). extra sets more attributes.
 func clientCalls(calls [][2]string, extra map[string]string) []ptrace.Traces {
 	var out []ptrace.Traces
 	td := ptrace.NewTraces()
-	for i, c := range calls {
+	for _, c := range calls {
+		callsMade++
+		i := callsMade // ids distinct across calls of clientCalls: the receiver counts spans by id
 		rs := td.ResourceSpans().AppendEmpty()
 		rs.Resource().Attributes().PutStr("service.name", c[0])
 		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
@@ -75,13 +80,18 @@ func driftCalls(scrape string) []series {
 // budgetRun sends calls through the built collector (config, with the processor's settings
 // replaced by drift) and returns drift_calls once every call is counted.
 func budgetRun(t *testing.T, intentText, drift string, calls [][2]string) ([]series, *collectortest.Collector) {
+	return budgetRunBatches(t, intentText, drift, clientCalls(calls, nil), len(calls))
+}
+
+// budgetRunBatches is budgetRun for batches of n calls in all.
+func budgetRunBatches(t *testing.T, intentText, drift string, batches []ptrace.Traces, n int) ([]series, *collectortest.Collector) {
 	config := strings.Replace(collectorConfig, "    pairing: {ttl: 2s, max_pending: 100000}\n", "    pairing: {ttl: 2s, max_pending: 100000}\n"+drift, 1)
 	rec, sink := newReceiver(t)
 	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", writeIntent(t, intentText), "SINK", sink.Endpoint).Replace(config))
-	for _, b := range clientCalls(calls, nil) {
+	for _, b := range batches {
 		require.NoError(t, col.Send(context.Background(), b))
 	}
-	require.Eventually(t, func() bool { return rec.count() == len(calls) }, 60*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return rec.count() == n }, 60*time.Second, 100*time.Millisecond)
 	var got []series
 	require.Eventually(t, func() bool {
 		scrape, err := col.Scrape()
@@ -93,7 +103,7 @@ func budgetRun(t *testing.T, intentText, drift string, calls [][2]string) ([]ser
 		for _, s := range got {
 			total += s.value
 		}
-		return total == int64(len(calls))
+		return total == int64(n)
 	}, 30*time.Second, 200*time.Millisecond, "drift_calls sums to the calls sent")
 	return got, col
 }
@@ -199,31 +209,32 @@ func TestSyntheticModelWithDrift(t *testing.T) {
 
 var firstSeenLine = regexp.MustCompile(`"msg":"Drift seen for the first time"[^\n]*"drift.caller":"frontend","drift.callee":"payment","drift.kind":"forbidden_dependency","drift.rule":"payment-is-protected"`)
 
-// TestFloodsThenARealViolation: 200 junk services call the model's nodes, and modelled services
-// call 200 junk databases; then one real forbidden call. It keeps its series, its kind and rule,
-// and its first-sight line with them; the flood shows as counts under _other.
+// TestFloodsThenARealViolation: 200 junk services call the demo's nine nodes by peer.service, and
+// five of its services call each junk name as a database (db.system.name); then one real call
+// storefront -> payments, which a rule denies. It keeps its series, its kind and rule, and its
+// first-sight line with them; the flood shows as counts under _other.
 func TestFloodsThenARealViolation(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "intent", "shop.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "demo", "intent.yaml"))
 	require.NoError(t, err)
-	intentText := string(data)
-	nodes := []string{"frontend-proxy", "frontend", "checkout", "cart", "currency", "payment", "valkey-cart", "kafka-orders", "stripe"}
-	var calls [][2]string
+	nodes := []string{"storefront", "catalog", "cart", "checkout", "payments", "fulfilment", "catalog-db", "cart-db", "orders-queue"}
+	var junkCalls, dbCalls [][2]string
 	for i := 1; i <= 200; i++ {
 		for _, n := range nodes {
-			calls = append(calls, [2]string{fmt.Sprintf("junk-%d", i), n})
+			junkCalls = append(junkCalls, [2]string{fmt.Sprintf("junk-%d", i), n})
 		}
 	}
-	for _, s := range []string{"frontend", "checkout", "cart", "currency", "payment"} {
+	for _, s := range []string{"storefront", "catalog", "cart", "checkout", "fulfilment"} {
 		for i := 1; i <= 200; i++ {
-			calls = append(calls, [2]string{s, fmt.Sprintf("junk-%d", i)})
+			dbCalls = append(dbCalls, [2]string{s, fmt.Sprintf("junk-%d", i)})
 		}
 	}
-	calls = append(calls, [2]string{"frontend", "payment"})
-	got, col := budgetRun(t, intentText, "", calls)
+	batches := append(clientCalls(junkCalls, nil), clientCalls(dbCalls, map[string]string{"db.system.name": "postgresql"})...)
+	batches = append(batches, clientCalls([][2]string{{"storefront", "payments"}}, nil)...)
+	got, col := budgetRunBatches(t, string(data), "", batches, len(junkCalls)+len(dbCalls)+1)
 	var realCalls, other int64
 	for _, s := range got {
 		require.NotContains(t, s.labels, "otel_metric_overflow")
-		if s.labels["drift_caller"] == "frontend" && s.labels["drift_callee"] == "payment" {
+		if s.labels["drift_caller"] == "storefront" && s.labels["drift_callee"] == "payments" {
 			assert.Equal(t, "forbidden_dependency", s.labels["drift_kind"])
 			realCalls += s.value
 		}
@@ -235,9 +246,11 @@ func TestFloodsThenARealViolation(t *testing.T) {
 	assert.Positive(t, other, "the flood is counted under _other")
 	scrape, err := col.Scrape()
 	require.NoError(t, err)
-	assert.NotEmpty(t, collectortest.MetricLines(scrape, "drift_violations", `drift_caller="frontend"`, `drift_callee="payment"`, `drift_kind="forbidden_dependency"`))
-	assert.Regexp(t, firstSeenLine, col.Out.String(), "the real drift's first-sight line")
+	assert.NotEmpty(t, collectortest.MetricLines(scrape, "drift_violations", `drift_caller="storefront"`, `drift_callee="payments"`, `drift_kind="forbidden_dependency"`))
+	assert.Regexp(t, realFirstSight, col.Out.String(), "the real drift's first-sight line")
 }
+
+var realFirstSight = regexp.MustCompile(`"msg":"Drift seen for the first time"[^\n]*"drift.caller":"storefront","drift.callee":"payments","drift.kind":"forbidden_dependency","drift.rule":"payments-only-from-checkout"`)
 
 // TestFirstSightAfterAJunkFlood: 12,000 junk callers of cart (more first sights than the junk's
 // share), then one real forbidden call: its first-sight line and its drift_edge_first_seen series are
