@@ -415,3 +415,27 @@ func TestAbsence(t *testing.T) {
 	assert.Equal(t, int64(1), h.sum("drift.edge.absent", map[string]string{"drift.callee": "payment", "drift.kind": "missing_dependency"}))
 	assert.Equal(t, 1, logs.FilterMessage("Required dependency missing: not observed within the window").Len(), "not said again after a reload")
 }
+
+// TestUnmodelledDatabaseStampedAsItPasses: a service nobody declared writing to a database nobody
+// declared (a CLIENT span with db.system and peer.service; no server span will ever come) is judged
+// and stamped on its span as it passes, and nothing waits for a partner.
+func TestUnmodelledDatabaseStampedAsItPasses(t *testing.T) {
+	h := newHarness(t, testConfig(shopIntent))
+	h.consume(
+		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"peer.service": "reporting"}},
+		sp{svc: "reporting", kind: server, id: 2, parent: 1},
+		sp{svc: "reporting", kind: client, id: 3, parent: 2, attrs: map[string]any{"db.system": "postgresql", "peer.service": "reports-db"}},
+		sp{svc: "reporting", kind: client, id: 4, parent: 2, attrs: map[string]any{"db.system.name": "mysql"}},
+	)
+	assert.Equal(t, "drift", h.attr(1, "drift.status"))
+	assert.Equal(t, "undeclared_dependency", h.attr(1, "drift.kind"))
+	for id, callee := range map[byte]string{3: "reports-db", 4: "mysql"} {
+		assert.Equal(t, "drift", h.attr(id, "drift.status"), "span %d", id)
+		assert.Equal(t, "unknown_service", h.attr(id, "drift.kind"), "span %d", id)
+		assert.Equal(t, "reporting", h.attr(id, "drift.caller"), "span %d", id)
+		assert.Equal(t, callee, h.attr(id, "drift.callee"), "span %d", id)
+	}
+	assert.Equal(t, 0, h.p.engine.Pending(), "no database call waits for a partner")
+	h.expireAll()
+	assert.Equal(t, int64(3), h.sum("drift.calls", nil), "each call judged once")
+}

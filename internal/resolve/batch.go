@@ -256,6 +256,13 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		}
 		return
 	}
+	if t.Kind == intent.KindDatabase && t.Fallback != "" {
+		// A database the model does not know: no server span will ever complete the call, so it is
+		// judged, and stamped, as it passes, against the name its attributes give.
+		b.s.ops = opSource{first: span}
+		b.emit(caller, peerOf(b.m, t.Fallback, intent.KindDatabase), span, res)
+		return
+	}
 	e := pairing.Entry{
 		State: pairing.PendingClient, Service: clean.Storable(caller.Name), Peer: clean.Storable(t.Fallback),
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
