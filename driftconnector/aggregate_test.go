@@ -1,12 +1,15 @@
 package driftconnector
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // TestOverflowHoldsConformingFirst: with room for 10 series, 20 conforming edges and then 8
@@ -90,4 +93,23 @@ func TestHistogramMerge(t *testing.T) {
 	e.merge(&f)
 	assert.Equal(t, uint64(3), e.count)
 	assert.Equal(t, uint64(2), e.counts[1], "explicit buckets add up")
+}
+
+// TestShutdownJudgesWhatWaits: at shutdown, a call still waiting for its partner is judged as if its
+// TTL had run out, and sent on with one last flush.
+func TestShutdownJudgesWhatWaits(t *testing.T) {
+	h := newHarness(t, nil)
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "frontend")
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetKind(ptrace.SpanKindClient)
+	s.SetTraceID(pcommon.TraceID{1})
+	s.SetSpanID(pcommon.SpanID{1})
+	s.Attributes().PutStr("server.address", "10.0.0.7") // only its server could name the callee
+	require.NoError(t, h.c.ConsumeTraces(context.Background(), td))
+	require.NoError(t, h.c.Shutdown(context.Background()))
+	all := h.sink.AllMetrics()
+	require.NotEmpty(t, all, "a last flush at shutdown")
+	assert.Equal(t, int64(1), sumWhere(t, all[len(all)-1], "drift.calls", map[string]string{"drift.callee": "10.0.0.7"}))
 }

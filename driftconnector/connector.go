@@ -72,13 +72,17 @@ func (c *driftConnector) Start(context.Context, component.Host) error {
 	return nil
 }
 
-func (c *driftConnector) Shutdown(context.Context) error {
+func (c *driftConnector) Shutdown(ctx context.Context) error {
 	select {
 	case <-c.stop:
 	default:
 		close(c.stop)
 	}
 	c.wg.Wait()
+	if c.engine != nil {
+		c.engine.Drain(c.out) // what still waits is judged as if its TTL ran out
+		c.flush(ctx)          // and sent on with the rest, once more
+	}
 	c.telemetry.Shutdown()
 	return nil
 }

@@ -1,6 +1,7 @@
 package driftprocessor
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
@@ -69,4 +73,26 @@ func TestLearnKeepsTheDeclared(t *testing.T) {
 	assert.NotNil(t, c.Dependency(c.Lookup("frontend"), c.Lookup("checkout")), "declared dependencies stay")
 	assert.Equal(t, intent.KindMessaging, c.Node(c.Lookup("recs")).Kind)
 	assert.True(t, strings.Contains(string(data), "# learned: first seen "+seen+"\n            - to: payment"), "%s", data)
+}
+
+// TestShutdownJudgesWhatWaits: a call still waiting for its partner at shutdown is judged as if its
+// TTL had run out: its first sight logged, learned, and nothing left waiting.
+func TestShutdownJudgesWhatWaits(t *testing.T) {
+	learned := filepath.Join(t.TempDir(), "observed.yaml")
+	cfg := testConfig(shopIntent)
+	cfg.Learn = LearnConfig{Output: learned, Interval: time.Hour}
+	core, logs := observer.New(zap.InfoLevel)
+	h := newHarnessLogging(t, cfg, componenttest.NewNopHost(), harnessEpoch, zap.New(core))
+	// a client span whose callee only its server could name; the server span never comes
+	h.consume(sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"server.address": "10.0.0.7"}})
+	require.Equal(t, 1, h.p.engine.Pending())
+	require.NoError(t, h.proc.Shutdown(context.Background()))
+
+	assert.Equal(t, 0, h.p.engine.Pending())
+	lines := logs.FilterMessageSnippet("Drift seen for the first time").All()
+	require.Len(t, lines, 1, "judged at shutdown, its first sight is logged")
+	assert.Equal(t, "10.0.0.7", lines[0].ContextMap()["drift.callee"])
+	data, err := os.ReadFile(learned)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "10.0.0.7", "and learned")
 }

@@ -86,6 +86,7 @@ func (p *driftProcessor) shutdown(ctx context.Context) error {
 		close(p.stop)
 	}
 	p.wg.Wait()
+	p.engine.Drain(ticked) // what still waits is judged as if its TTL ran out, before it is saved
 	p.writeLearned()
 	if p.storage != nil {
 		p.save(ctx)

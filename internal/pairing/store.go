@@ -216,12 +216,26 @@ func (s *Store) Expire(now time.Time, fn func(Entry)) {
 		return
 	}
 	s.lastWalk = p
+	s.walk(func(sl *slot) bool { return age(p, *sl) > periodsPerTTL }, fn)
+}
+
+// Drain takes every entry out of the store, as if its TTL had run out, and calls fn with each: at
+// shutdown, nothing waiting is lost.
+func (s *Store) Drain(fn func(Entry)) {
+	s.expiring.Lock()
+	defer s.expiring.Unlock()
+	s.walk(func(*slot) bool { return true }, fn)
+}
+
+// walk removes the entries whose slot out says, shard by shard, and calls fn with each after its
+// shard is unlocked.
+func (s *Store) walk(out func(*slot) bool, fn func(Entry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		t := &sh.entries
 		for j := 0; j < len(t.hashes); {
-			if t.hashes[j] != 0 && age(p, t.recs[j].sl) > periodsPerTTL {
+			if t.hashes[j] != 0 && out(&t.recs[j].sl) {
 				s.scratch = append(s.scratch, t.recs[j].sl.entry())
 				t.remove(j) // and look at j again: remove may have moved an entry there
 				continue

@@ -325,6 +325,11 @@ func (r *Resolver) Expire(m *intent.Compiled, now time.Time, sink Sink) {
 	r.store.Expire(now, func(e pairing.Entry) { r.expire(m, sink, e) })
 }
 
+// Drain judges every entry still waiting as if its TTL had run out: at shutdown.
+func (r *Resolver) Drain(m *intent.Compiled, sink Sink) {
+	r.store.Drain(func(e pairing.Entry) { r.expire(m, sink, e) })
+}
+
 func (r *Resolver) expire(m *intent.Compiled, sink Sink, e pairing.Entry) {
 	if e.State == pairing.SeenServer && (r.partial || e.Early) {
 		reason := driftconv.UnresolvedPartnerElsewhere

@@ -196,6 +196,14 @@ func (e *Engine) Expire(out Output) {
 	c.done()
 }
 
+// Drain judges every call still waiting for its partner as if its TTL had run out: counted,
+// learned, first sights logged. A face calls it at shutdown, so that nothing waiting is lost.
+func (e *Engine) Drain(out Output) {
+	c := e.newCalls(out)
+	e.resolver.Drain(c.m.intent, c)
+	c.done()
+}
+
 // CheckBaseline marks the baseline entries that are stale, and logs each once when it becomes so.
 func (e *Engine) CheckBaseline() {
 	if bl := e.baseline.Load(); bl != nil {
