@@ -78,7 +78,6 @@ func (a *aggregator) add(c call, now time.Time) {
 		full := len(a.series) >= a.cfg.MaxSeries-1 // one is kept for the overflow series
 		if full && (c.status == driftconv.StatusConforming || !a.foldConforming(now)) {
 			a.overflowCalls++
-			k = seriesKey{overflow: true}
 			s = a.overflowSeries(now)
 		} else {
 			s = a.newSeries(k, c.dims, now)

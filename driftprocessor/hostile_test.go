@@ -411,3 +411,23 @@ func TestServerSpansRightAfterAStart(t *testing.T) {
 		"only the server span that came after the grace is judged from outside")
 	assert.Equal(t, int64(1), h.sum("drift.calls", nil))
 }
+
+// TestLatePairsAreCounted: a server span that comes after its client waited out the TTL, and a
+// client span that comes after its server did, are counted in drift.pairing.late and warned of once;
+// neither call is judged again, and no late server span is judged as a call from outside.
+func TestLatePairsAreCounted(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	h := newHarnessLogging(t, testConfig(shopIntent), componenttest.NewNopHost(), harnessEpoch, zap.New(core))
+	h.consume(sp{svc: "frontend", kind: client, trace: 1, id: 1, attrs: map[string]any{"server.address": "10.0.0.7"}}) // only its server names the callee
+	h.consume(sp{svc: "cart", kind: server, trace: 2, id: 4, parent: 3})                                               // its client comes late
+	h.expireAll()
+	judged := h.sum("drift.calls", nil)
+	h.consume(sp{svc: "cart", kind: server, trace: 1, id: 2, parent: 1},
+		sp{svc: "frontend", kind: client, trace: 2, id: 3, attrs: map[string]any{"peer.service": "cart"}})
+	h.expireAll()
+	assert.Equal(t, int64(2), h.sum("drift.pairing.late", nil))
+	assert.Equal(t, judged, h.sum("drift.calls", nil), "the late sides judge nothing again")
+	assert.Equal(t, int64(1), h.sum("drift.calls", map[string]string{"drift.caller": "external"}), "only the first server span, judged at its TTL, is from outside")
+	assert.Equal(t, 1, logs.FilterMessageSnippet("waited out pairing.ttl").Len(), "one warning for both")
+	assert.Equal(t, 0, h.p.engine.Pending())
+}

@@ -52,6 +52,10 @@ func (p *driftProcessor) registerObservers() error {
 			o.Observe(int64(e.Pending()))
 			return nil
 		}),
+		t.RegisterPairingLateCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(e.Late())
+			return nil
+		}),
 		t.RegisterEdgeLatencyP99Callback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
 			return s.P99.Seconds(), s.Expect.LatencyP99 > 0
 		})),

@@ -27,6 +27,10 @@ const (
 	PendingClient State = iota + 1 // a client whose callee is not named yet
 	SeenServer                     // a server whose client has not been seen yet
 	JudgedClient                   // a client already judged: its server must not be judged again
+	// Expired marks a side that waited out its TTL and was judged without its partner: a partner
+	// that comes now is late (counted), and is not judged again. It is kept one more TTL, and only
+	// while the store has room.
+	Expired
 )
 
 // Entry is one waiting side of a call. Names are stored, not node ids, so that a reload in between
@@ -87,6 +91,7 @@ type Store struct {
 	expiring sync.Mutex
 	lastWalk int64   // the period last walked by Expire
 	scratch  []Entry // expired entries of one shard, handed out after its lock is released
+	expired  []rec   // the Expired entries that one shard's walk leaves behind
 }
 
 // evictionSample is how many entries a full shard looks at to choose one to evict.
@@ -98,6 +103,14 @@ type shard struct {
 	mu      sync.Mutex
 	max     int
 	entries table
+	expired int // entries of state Expired: not waiting spans
+}
+
+// removed notes that an entry of state st left the shard.
+func (sh *shard) removed(st State) {
+	if st == Expired {
+		sh.expired--
+	}
 }
 
 // New returns a store holding at most maxEntries entries (each shard its share; at least one per
@@ -134,13 +147,13 @@ func floorDiv(a, b int64) int64 {
 // (the clock went back) is of age 0.
 func age(now int64, sl slot) int { return max(0, int(int16(uint16(now)-sl.period))) }
 
-// Len is the number of waiting entries.
+// Len is the number of waiting entries (Expired ones are not waiting).
 func (s *Store) Len() int {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += sh.entries.n
+		n += sh.entries.n - sh.expired
 		sh.mu.Unlock()
 	}
 	return n
@@ -157,6 +170,7 @@ func (s *Store) Take(k Key) (Entry, bool) {
 	}
 	sl := sh.entries.recs[i].sl
 	sh.entries.remove(i)
+	sh.removed(sl.state)
 	sh.mu.Unlock()
 	return sl.entry(), true
 }
@@ -171,6 +185,7 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 	var out slot
 	var dropped bool
 	if i := sh.entries.find(k, h); i >= 0 {
+		sh.removed(sh.entries.recs[i].sl.state)
 		sh.entries.recs[i].sl = sl
 	} else {
 		if sh.entries.n >= sh.max {
@@ -179,7 +194,7 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 		sh.entries.insert(k, h, sl)
 	}
 	sh.mu.Unlock()
-	if dropped && evicted != nil {
+	if dropped && evicted != nil && out.state != Expired { // a mark of an expired side is no one's
 		evicted(out.entry())
 	}
 }
@@ -203,6 +218,7 @@ func (sh *shard) evictOld(now int64) (slot, bool) {
 	}
 	found := t.recs[oldest].sl
 	t.remove(oldest)
+	sh.removed(found.state)
 	return found, true
 }
 
@@ -216,7 +232,7 @@ func (s *Store) Expire(now time.Time, fn func(Entry)) {
 		return
 	}
 	s.lastWalk = p
-	s.walk(func(sl *slot) bool { return age(p, *sl) > periodsPerTTL }, fn)
+	s.walk(func(sl *slot) bool { return age(p, *sl) > periodsPerTTL }, p, fn)
 }
 
 // Drain takes every entry out of the store, as if its TTL had run out, and calls fn with each: at
@@ -224,23 +240,43 @@ func (s *Store) Expire(now time.Time, fn func(Entry)) {
 func (s *Store) Drain(fn func(Entry)) {
 	s.expiring.Lock()
 	defer s.expiring.Unlock()
-	s.walk(func(*slot) bool { return true }, fn)
+	s.walk(func(*slot) bool { return true }, noTombstones, fn)
 }
 
+// noTombstones tells walk to leave no Expired entries behind.
+const noTombstones = math.MinInt64
+
 // walk removes the entries whose slot out says, shard by shard, and calls fn with each after its
-// shard is unlocked.
-func (s *Store) walk(out func(*slot) bool, fn func(Entry)) {
+// shard is unlocked. A waiting side (PendingClient, SeenServer) removed leaves an Expired entry of
+// period p behind, while the shard has room (not when p is noTombstones); Expired entries removed are
+// dropped, not handed to fn.
+func (s *Store) walk(out func(*slot) bool, p int64, fn func(Entry)) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		t := &sh.entries
+		s.expired = s.expired[:0]
 		for j := 0; j < len(t.hashes); {
 			if t.hashes[j] != 0 && out(&t.recs[j].sl) {
-				s.scratch = append(s.scratch, t.recs[j].sl.entry())
+				switch st := t.recs[j].sl.state; st {
+				case Expired: // its partner never came: dropped
+				case PendingClient, SeenServer:
+					s.expired = append(s.expired, rec{key: t.recs[j].key, sl: slot{state: Expired, period: uint16(p)}})
+					fallthrough
+				default:
+					s.scratch = append(s.scratch, t.recs[j].sl.entry())
+				}
+				sh.removed(t.recs[j].sl.state)
 				t.remove(j) // and look at j again: remove may have moved an entry there
 				continue
 			}
 			j++
+		}
+		if p != noTombstones {
+			for _, r := range s.expired[:min(len(s.expired), sh.max-t.n)] { // after the walk: an insert may move entries
+				t.insert(r.key, hashOf(r.key, s.seed), r.sl)
+				sh.expired++
+			}
 		}
 		sh.mu.Unlock()
 		for _, e := range s.scratch {

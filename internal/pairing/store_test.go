@@ -204,3 +204,30 @@ func BenchmarkBytesPerPending(b *testing.B) {
 		})
 	}
 }
+
+// TestExpiredLeavesAMark: a waiting side that expires leaves a mark for one more TTL, which Take
+// finds (a late partner) and which is no waiting span; Drain leaves none.
+func TestExpiredLeavesAMark(t *testing.T) {
+	const ttl = time.Second
+	s := New(ttl, 1000)
+	s.Put(key(1), Entry{State: SeenServer, Service: "cart"}, t0, nil)
+	s.Put(key(2), Entry{State: PendingClient, Service: "web"}, t0, nil)
+	var expired []string
+	s.Expire(t0.Add(2*ttl), func(e Entry) { expired = append(expired, e.Service) })
+	if len(expired) != 2 || s.Len() != 0 {
+		t.Fatalf("expired %v, %d waiting", expired, s.Len())
+	}
+	if e, ok := s.Take(key(1)); !ok || e.State != Expired {
+		t.Fatalf("took %+v, %v: want the mark of the expired side", e, ok)
+	}
+	s.Expire(t0.Add(4*ttl), func(e Entry) { t.Fatalf("a mark handed out: %+v", e) })
+	if _, ok := s.Take(key(2)); ok {
+		t.Fatal("a mark outlived its second TTL")
+	}
+	s.Put(key(3), Entry{State: SeenServer, Service: "cart"}, t0.Add(4*ttl), nil)
+	n := 0
+	s.Drain(func(Entry) { n++ })
+	if _, ok := s.Take(key(3)); ok || n != 1 {
+		t.Fatalf("drained %d; a mark left behind: %v", n, ok)
+	}
+}

@@ -34,7 +34,6 @@ type metricBudget struct {
 	conformingOutside []seriesKey
 	conformingModel   []seriesKey
 	driftOutside      []seriesKey
-	foldsMade         int
 }
 
 const numCounters = int(counterMalformed) + 1

@@ -27,6 +27,9 @@ type Sink interface {
 	Unresolved(caller, reason string)
 	// Malformed counts a span that cannot be read as a call; it passes untouched.
 	Malformed(reason string)
+	// Late counts a span whose partner waited out the TTL and was judged without it: the call was
+	// judged already, and is not judged again.
+	Late()
 }
 
 // Resolver resolves batches of spans into calls, pairing client and server spans within a batch
@@ -229,6 +232,10 @@ func (b *batch) client(i int) {
 func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, producer bool) {
 	k := key(span.TraceID(), span.SpanID())
 	partner, ok := b.r.store.Take(k)
+	if ok && partner.State == pairing.Expired {
+		b.sink.Late() // its server waited out the TTL and was judged then, as a call from outside
+		return
+	}
 	paired := ok && partner.State == pairing.SeenServer
 	emitPaired := func() {
 		b.s.ops = opSource{first: span, stored: partner.Operation}
@@ -289,6 +296,8 @@ func (b *batch) server(ref *spanRef) {
 		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, ref.resource)
 	case ok && e.State == pairing.JudgedClient:
 		// judged on its client span already
+	case ok && e.State == pairing.Expired:
+		b.sink.Late() // its client waited out the TTL and was judged then
 	case ok && e.State == pairing.SeenServer:
 		// a second server span under one client span: keep the first waiting, count this one
 		b.r.store.Put(k, e, b.now, b.expired)

@@ -40,3 +40,29 @@ func (l *badSpanLog) note(reason string) {
 	clear(l.counts)
 	l.last = now
 }
+
+// lateLogEvery is the most often late partners are logged.
+const lateLogEvery = time.Minute
+
+// lateLog says, at most once a minute, that partners came after their calls were judged at the
+// end of pairing.ttl, and how many since the last line.
+type lateLog struct {
+	logger *zap.Logger
+	ttl    time.Duration
+
+	mu    sync.Mutex
+	last  time.Time
+	count int
+}
+
+func (l *lateLog) note(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.count++
+	if !l.last.IsZero() && now.Sub(l.last) < lateLogEvery {
+		return
+	}
+	l.logger.Warn("Spans came after their partner waited out pairing.ttl and was judged without them: the TTL is shorter than the time between the two sides of some calls (see drift.pairing.late)",
+		zap.Duration("pairing.ttl", l.ttl), zap.Int("late_since_last_line", l.count))
+	l.count, l.last = 0, now
+}

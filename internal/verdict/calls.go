@@ -87,6 +87,11 @@ func (c *calls) Unresolved(caller, reason string) {
 	c.out.Unresolved(caller, reason)
 }
 
+func (c *calls) Late() {
+	c.e.late.Add(1)
+	c.e.lateLog.note(c.now)
+}
+
 func (c *calls) Malformed(reason string) {
 	if r := c.e.set.Recorder; r != nil {
 		r.Malformed(reason)

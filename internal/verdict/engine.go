@@ -96,6 +96,8 @@ type Engine struct {
 	learner   *learn.Learner // nil unless Learn
 	badSpans  *badSpanLog
 	batches   sync.Pool // of *calls
+	late      atomic.Int64
+	lateLog   *lateLog
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
 	baseline atomic.Pointer[baseline] // nil without a baseline file
@@ -133,6 +135,7 @@ func New(set Settings) (*Engine, error) {
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
+	e.lateLog = &lateLog{logger: e.logger, ttl: set.Pairing.TTL}
 	e.sights = firstsight.New(firstSightLimits(set.MaxSeries), e.logFirstSight)
 	if set.Learn {
 		e.learner = learn.New(maxLearnedNodes, maxLearnedEdges)
@@ -154,6 +157,9 @@ func (e *Engine) Model() *intent.Compiled { return e.current.Load().intent }
 
 // Now reads the engine's clock.
 func (e *Engine) Now() time.Time { return e.set.Now() }
+
+// Late is the number of spans whose partner had waited out the TTL and was judged without them.
+func (e *Engine) Late() int64 { return e.late.Load() }
 
 // Pending is the number of spans waiting for their partner.
 func (e *Engine) Pending() int { return e.resolver.Pending() }

@@ -38,6 +38,7 @@ type TelemetryBuilder struct {
 	EdgeLatencyP99Expected metric.Float64ObservableGauge
 	Edges                  metric.Int64ObservableGauge
 	IntentReloads          metric.Int64Counter
+	PairingLate            metric.Int64ObservableCounter
 	PairingPending         metric.Int64ObservableGauge
 	SpansMalformed         metric.Int64ObservableCounter
 	Unresolved             metric.Int64ObservableCounter
@@ -181,6 +182,21 @@ func (builder *TelemetryBuilder) RegisterEdgesCallback(cb metric.Int64Callback) 
 		cb(ctx, &observerInt64{inst: builder.Edges, obs: o})
 		return nil
 	}, builder.Edges)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterPairingLateCallback sets callback for observable PairingLate metric.
+func (builder *TelemetryBuilder) RegisterPairingLateCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.PairingLate, obs: o})
+		return nil
+	}, builder.PairingLate)
 	if err != nil {
 		return err
 	}
@@ -346,6 +362,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"drift.intent.reloads",
 		metric.WithDescription("Reloads of a changed intent file, by result (success or failure). [Alpha]"),
 		metric.WithUnit("{reload}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.PairingLate, err = builder.meter.Int64ObservableCounter(
+		"drift.pairing.late",
+		metric.WithDescription("Spans that came after their partner had waited out pairing.ttl and been judged without them; not judged again. A count that grows says the TTL is shorter than the time between the two sides of some calls. [Alpha]"),
+		metric.WithUnit("{span}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.PairingPending, err = builder.meter.Int64ObservableGauge(
