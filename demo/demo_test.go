@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -139,7 +140,9 @@ func runShop(t *testing.T, sink *otlpsinktest.Sink) (*shop.Shop, *collectortest.
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if err := s.Request(ctx); err != nil && ctx.Err() == nil {
+				// not cancelled by the stop: a call cut short half-way would leave a client span whose
+				// server span never comes
+				if err := s.Request(context.Background()); err != nil {
 					t.Errorf("request: %v", err)
 				}
 			}
@@ -161,7 +164,7 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 	sink, err := otlpsinktest.Start("127.0.0.1:0", e.batch)
 	require.NoError(t, err)
 	defer sink.Close()
-	s, _, stop := runShop(t, sink)
+	s, col, stop := runShop(t, sink)
 
 	require.Eventually(t, func() bool {
 		for _, edge := range declared {
@@ -207,6 +210,33 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 	}
 	sort.Strings(edgesSeen)
 	assert.Len(t, edgesSeen, len(declared)+len(planned), "%v", edgesSeen)
+
+	// The collector's own metrics, once nothing waits for a partner: no drift that no hotfix planned,
+	// and no kind that no span shows (the demo's summary reads these, its DRIFT lines the spans).
+	scrape := col.WaitMetric("drift_pairing_pending", "pending 0")
+	kindsOnSpans := map[string]bool{}
+	for _, verdicts := range e.seen {
+		for v := range verdicts {
+			kindsOnSpans[v] = v != "conforming"
+		}
+	}
+	for _, line := range collectortest.MetricLines(scrape, "drift_calls", `drift_status="drift"`) {
+		l := labelsOf(line)
+		edge, kind := l["drift_caller"]+" -> "+l["drift_callee"], l["drift_kind"]
+		assert.True(t, planned[edge] == kind || misbehaving[edge] == kind, "drift no hotfix planned, in the collector's metrics: %s", line)
+		assert.True(t, kindsOnSpans[kind], "a kind in the metrics that no span shows: %s", line)
+	}
+}
+
+var promLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+
+// labelsOf reads the labels of a line of a Prometheus scrape.
+func labelsOf(line string) map[string]string {
+	out := map[string]string{}
+	for _, m := range promLabel.FindAllStringSubmatch(line, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
 }
 
 // TestPrometheusFindsDrift: a real Prometheus server scrapes the collector and its query API

@@ -81,9 +81,15 @@ func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAf
 	summary := time.NewTicker(every)
 	defer requests.Stop()
 	defer summary.Stop()
+	// A request is not cut short when the demo stops: a call cancelled half-way leaves a client span
+	// whose server span never comes, which the collector would rightly judge without it.
+	reqCtx := context.WithoutCancel(ctx)
+	var inFlight sync.WaitGroup
 	for {
 		select {
 		case <-ctx.Done():
+			requests.Stop()
+			inFlight.Wait()
 			time.Sleep(2 * time.Second) // let the last export come back
 			w.summary(metricsURL)
 			return nil
@@ -91,7 +97,7 @@ func run(ctx context.Context, otlp, listen, metricsURL string, rate int, driftAf
 			s.EnableHotfixes()
 			fmt.Println("driftdemo: hotfixes are live: storefront -> payments, a new recommendations service, a retry loop, cart reading the catalog database")
 		case <-requests.C:
-			go func() { _ = s.Request(ctx) }()
+			inFlight.Go(func() { _ = s.Request(reqCtx) })
 		case <-summary.C:
 			w.summary(metricsURL)
 		}
