@@ -57,6 +57,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(typ, "bad_annotate"), wantErr: ErrAnnotate},
 		{id: component.NewIDWithName(typ, "bad_pairing"), wantErr: pairing.ErrTTL},
 		{id: component.NewIDWithName(typ, "no_max_pending"), wantErr: pairing.ErrMaxPending},
+		{id: component.NewIDWithName(typ, "whole_batches_of_partial_traces"), wantErr: pairing.ErrBatchesOfPartialTraces},
 		{id: component.NewIDWithName(typ, "negative_reload"), wantErr: ErrReloadInterval},
 		{id: component.NewIDWithName(typ, "bad_behaviour"), wantErr: behaviour.ErrMinCalls},
 		{id: component.NewIDWithName(typ, "short_window"), wantErr: behaviour.ErrWindowTooShort},

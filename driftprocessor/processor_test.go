@@ -439,3 +439,25 @@ func TestUnmodelledDatabaseStampedAsItPasses(t *testing.T) {
 	h.expireAll()
 	assert.Equal(t, int64(3), h.sum("drift.calls", nil), "each call judged once")
 }
+
+// TestWholeBatches: with pairing.whole_batches (after groupbytrace), every call is judged in its
+// batch and stamped: a client span to a peer outside the model, and a server span whose client is
+// not in the batch (a call from outside); nothing waits for a later batch.
+func TestWholeBatches(t *testing.T) {
+	cfg := testConfig(shopIntent)
+	cfg.Pairing.WholeBatches = true
+	h := newHarness(t, cfg)
+	h.consume(
+		sp{svc: "frontend", kind: client, id: 1, attrs: map[string]any{"server.address": "10.0.0.7"}},
+		sp{svc: "cart", kind: server, id: 3, parent: 2},
+		sp{svc: "frontend", kind: client, id: 4, attrs: map[string]any{"peer.service": "cart"}},
+		sp{svc: "cart", kind: server, id: 5, parent: 4},
+	)
+	assert.Equal(t, 0, h.p.engine.Pending(), "nothing waits across batches")
+	assert.Equal(t, "undeclared_dependency", h.attr(1, "drift.kind"))
+	assert.Equal(t, "10.0.0.7", h.attr(1, "drift.callee"))
+	assert.Equal(t, "undeclared_ingress", h.attr(3, "drift.kind"))
+	assert.Equal(t, "external", h.attr(3, "drift.caller"))
+	assert.Equal(t, "", h.attr(4, "drift.status"), "a declared call, paired in its batch, conforms")
+	assert.Equal(t, int64(3), h.sum("drift.calls", nil))
+}

@@ -18,6 +18,11 @@ type Config struct {
 	// trace-id-aware load balancer, or a single collector). Set it to false in a sidecar or an agent:
 	// a span whose partner never comes is then counted as unresolved instead of being judged.
 	WholeTraces bool `mapstructure:"whole_traces"`
+	// WholeBatches says that each batch holds whole traces (after contrib's groupbytrace processor,
+	// or anything that delivers a trace in one batch): every call is paired and judged in its batch
+	// and stamped on its span, client spans to peers outside the model included; nothing waits
+	// across batches.
+	WholeBatches bool `mapstructure:"whole_batches"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -30,8 +35,9 @@ func DefaultConfig() Config {
 
 // Errors of Validate.
 var (
-	ErrTTL        = errors.New("ttl: must be positive")
-	ErrMaxPending = errors.New("max_pending: must be positive")
+	ErrTTL                    = errors.New("ttl: must be positive")
+	ErrMaxPending             = errors.New("max_pending: must be positive")
+	ErrBatchesOfPartialTraces = errors.New("whole_batches: needs whole_traces (a batch of whole traces holds both sides of every call)")
 )
 
 // Validate checks the section.
@@ -42,6 +48,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPending <= 0 {
 		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxPending, c.MaxPending))
+	}
+	if c.WholeBatches && !c.WholeTraces {
+		errs = append(errs, ErrBatchesOfPartialTraces)
 	}
 	return errors.Join(errs...)
 }

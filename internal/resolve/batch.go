@@ -38,6 +38,7 @@ type Resolver struct {
 	store   *pairing.Store
 	scratch sync.Pool
 	partial bool
+	whole   bool // whole traces in each batch: nothing waits across batches
 	owned   ownedKeys
 	// graceEnds is one TTL after the start (Options.Start).
 	graceEnds time.Time
@@ -57,6 +58,9 @@ type Options struct {
 	// spans that take part in no call, are left alone. Empty: spans are left as they are (for a
 	// consumer that may not change its input, such as a connector).
 	Owned []string
+	// WholeBatches: each batch holds whole traces; nothing is kept for a later batch (a side that
+	// pairs with nothing in its batch is judged at once, and stamped).
+	WholeBatches bool
 	// Start is when the resolver starts. For one TTL after it, a server span that nothing pairs is
 	// counted unresolved (driftconv.UnresolvedClientBeforeStart), not judged as a call from outside:
 	// its client span may have reached this collector before a restart. Zero: no such grace.
@@ -66,7 +70,7 @@ type Options struct {
 // New returns a resolver.
 func New(o Options) *Resolver {
 	r := &Resolver{store: pairing.New(o.TTL, o.MaxPending), scratch: sync.Pool{New: func() any { return new(scratch) }},
-		partial: !o.WholeTraces, owned: newOwnedKeys(o.Owned)}
+		partial: !o.WholeTraces, whole: o.WholeBatches, owned: newOwnedKeys(o.Owned)}
 	if !o.Start.IsZero() {
 		r.graceEnds = o.Start.Add(o.TTL)
 	}
@@ -230,6 +234,10 @@ func (b *batch) client(i int) {
 // earlier batch, come later, or never come. Its attributes are read only when its server has not
 // named the callee already.
 func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, producer bool) {
+	if b.r.whole {
+		b.clientAlone(span, res, caller)
+		return
+	}
 	k := key(span.TraceID(), span.SpanID())
 	partner, ok := b.r.store.Take(k)
 	if ok && partner.State == pairing.Expired {
@@ -287,6 +295,10 @@ func (b *batch) server(ref *spanRef) {
 		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, b.s.resources[ref.resource], true)
 		return
 	}
+	if b.r.whole { // its client is not in the batch of its whole trace: it came from outside
+		b.sink.Call(judge.Call{Caller: externalPeer, External: true, Callee: service, Ops: &b.s.ops}, span, b.s.resources[ref.resource], true)
+		return
+	}
 	k := key(span.TraceID(), parent)
 	e, ok := b.r.store.Take(k)
 	switch {
@@ -332,6 +344,23 @@ func (b *batch) expired(e pairing.Entry) { b.r.expire(b.m, b.sink, e) }
 // show in metrics only.
 func (r *Resolver) Expire(m *intent.Compiled, now time.Time, sink Sink) {
 	r.store.Expire(now, func(e pairing.Entry) { r.expire(m, sink, e) })
+}
+
+// clientAlone judges a client span whose server is not in the batch of its whole trace, and will
+// not come: against the node its attributes name, or the unmodelled peer they name.
+func (b *batch) clientAlone(span ptrace.Span, res int32, caller intent.Peer) {
+	var a attrs
+	a.scan(span.Attributes())
+	t := a.callee(b.m, span.Attributes())
+	b.s.ops = opSource{first: span}
+	switch {
+	case t.ID != intent.NoNode:
+		b.emit(caller, b.m.Peer(t.ID), span, res)
+	case t.Fallback != "":
+		b.emit(caller, peerOf(b.m, t.Fallback, t.Kind), span, res)
+	default:
+		b.sink.Unresolved(caller.Name, driftconv.UnresolvedNoCallee)
+	}
 }
 
 // Drain judges every entry still waiting as if its TTL had run out: at shutdown.

@@ -130,7 +130,7 @@ func New(set Settings) (*Engine, error) {
 	e := &Engine{
 		set: set, logger: set.Logger,
 		resolver: resolve.New(resolve.Options{TTL: set.Pairing.TTL, MaxPending: set.Pairing.MaxPending,
-			WholeTraces: set.Pairing.WholeTraces, Owned: set.Owned, Start: set.Now()}),
+			WholeTraces: set.Pairing.WholeTraces, WholeBatches: set.Pairing.WholeBatches, Owned: set.Owned, Start: set.Now()}),
 		behaviour: behaviour.New(set.Behavior.Options(set.Pairing.TTL)),
 		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
 	}
