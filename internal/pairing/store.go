@@ -199,12 +199,24 @@ func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {
 	}
 }
 
-// evictOld removes the oldest of a few entries, those nearest a random place: the entries of one
-// period are of one age, so this finds one of the oldest whenever they are many.
+// evictOld removes an entry to make room: a mark of an expired side if the shard holds one (a mark
+// never takes the place of a waiting span), else the oldest of a few entries, those nearest a random
+// place: the entries of one period are of one age, so this finds one of the oldest whenever they are
+// many.
 func (sh *shard) evictOld(now int64) (slot, bool) {
 	t := &sh.entries
 	if t.n == 0 {
 		return slot{}, false
+	}
+	if sh.expired > 0 {
+		for i := range t.hashes {
+			if t.hashes[i] != 0 && t.recs[i].sl.state == Expired {
+				found := t.recs[i].sl
+				t.remove(i)
+				sh.removed(found.state)
+				return found, true
+			}
+		}
 	}
 	oldest, best := -1, -1
 	for i, seen := rand.IntN(len(t.hashes)), 0; seen < min(evictionSample, t.n); i = t.next(i) {

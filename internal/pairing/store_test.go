@@ -231,3 +231,28 @@ func TestExpiredLeavesAMark(t *testing.T) {
 		t.Fatalf("drained %d; a mark left behind: %v", n, ok)
 	}
 }
+
+// TestAMarkNeverTakesAWaitingSpansPlace: in a full shard, the mark of an expired side goes first,
+// though the waiting span beside it is older than the mark.
+func TestAMarkNeverTakesAWaitingSpansPlace(t *testing.T) {
+	const ttl = time.Second
+	s := New(ttl, 2*numShards) // two places a shard
+	var keys []Key             // keys of one shard
+	first, _ := s.shard(key(0))
+	for i := 0; len(keys) < 3; i++ {
+		if sh, _ := s.shard(key(i)); sh == first {
+			keys = append(keys, key(i))
+		}
+	}
+	s.Put(keys[0], Entry{State: SeenServer, Service: "expires"}, t0, nil)
+	s.Put(keys[1], Entry{State: SeenServer, Service: "waits"}, t0.Add(ttl/2), nil)
+	s.Expire(t0.Add(ttl+ttl/4+ttl/8), func(Entry) {}) // keys[0] expired and left a mark; keys[1] waits
+	var evicted []string
+	s.Put(keys[2], Entry{State: SeenServer, Service: "new"}, t0.Add(ttl+ttl/4+ttl/8), func(e Entry) { evicted = append(evicted, e.Service) })
+	if len(evicted) != 0 || s.Len() != 2 {
+		t.Fatalf("evicted %v, %d waiting: the mark should have made room", evicted, s.Len())
+	}
+	if e, ok := s.Take(keys[1]); !ok || e.Service != "waits" {
+		t.Fatalf("the waiting span is gone: %+v %v", e, ok)
+	}
+}
