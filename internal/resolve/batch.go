@@ -234,12 +234,12 @@ func (b *batch) client(i int) {
 // earlier batch, come later, or never come. Its attributes are read only when its server has not
 // named the callee already.
 func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.Peer, producer bool) {
-	if b.r.whole {
-		b.clientAlone(span, res, caller)
-		return
-	}
 	k := key(span.TraceID(), span.SpanID())
-	partner, ok := b.r.store.Take(k)
+	var partner pairing.Entry
+	ok := false
+	if !b.r.whole { // in a batch of whole traces, nothing waits in the store
+		partner, ok = b.r.store.Take(k)
+	}
 	if ok && partner.State == pairing.Expired {
 		b.sink.Late() // its server waited out the TTL and was judged then, as a call from outside
 		return
@@ -262,20 +262,16 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		emitPaired()
 		return
 	}
-	if t.ID != intent.NoNode {
+	if callee, named := b.calleeNow(t); named {
 		b.s.ops = opSource{first: span}
-		callee := b.m.Peer(t.ID)
 		b.emit(caller, callee, span, res)
-		if !paired && mayHaveServer(span, callee.Kind) {
+		if !paired && !b.r.whole && mayHaveServer(span, callee.Kind) {
 			b.r.store.Put(k, pairing.Entry{State: pairing.JudgedClient}, b.now, b.expired)
 		}
 		return
 	}
-	if t.Kind == intent.KindDatabase && t.Fallback != "" {
-		// A database the model does not know: no server span will ever complete the call, so it is
-		// judged, and stamped, as it passes, against the name its attributes give.
-		b.s.ops = opSource{first: span}
-		b.emit(caller, peerOf(b.m, t.Fallback, intent.KindDatabase), span, res)
+	if b.r.whole {
+		b.sink.Unresolved(caller.Name, driftconv.UnresolvedNoCallee)
 		return
 	}
 	e := pairing.Entry{
@@ -346,21 +342,18 @@ func (r *Resolver) Expire(m *intent.Compiled, now time.Time, sink Sink) {
 	r.store.Expire(now, func(e pairing.Entry) { r.expire(m, sink, e) })
 }
 
-// clientAlone judges a client span whose server is not in the batch of its whole trace, and will
-// not come: against the node its attributes name, or the unmodelled peer they name.
-func (b *batch) clientAlone(span ptrace.Span, res int32, caller intent.Peer) {
-	var a attrs
-	a.scan(span.Attributes())
-	t := a.callee(b.m, span.Attributes())
-	b.s.ops = opSource{first: span}
+// calleeNow names the callee of a client span as it passes, when it can be named without a partner
+// span: the node of the model its attributes name; or the unmodelled peer they name, when no server
+// span will ever complete the call (an uninstrumented database; any call in a batch of whole traces,
+// which holds its server span if there is one).
+func (b *batch) calleeNow(t Target) (intent.Peer, bool) {
 	switch {
 	case t.ID != intent.NoNode:
-		b.emit(caller, b.m.Peer(t.ID), span, res)
-	case t.Fallback != "":
-		b.emit(caller, peerOf(b.m, t.Fallback, t.Kind), span, res)
-	default:
-		b.sink.Unresolved(caller.Name, driftconv.UnresolvedNoCallee)
+		return b.m.Peer(t.ID), true
+	case t.Fallback != "" && (b.r.whole || t.Kind == intent.KindDatabase):
+		return peerOf(b.m, t.Fallback, t.Kind), true
 	}
+	return intent.Peer{}, false
 }
 
 // Drain judges every entry still waiting as if its TTL had run out: at shutdown.
