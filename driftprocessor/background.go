@@ -49,7 +49,7 @@ func (p *driftProcessor) background() {
 // tick moves the engine on in time: calls whose partner did not come within the TTL are judged
 // (their spans have passed, so they show in the metrics only), baseline entries and absence are
 // checked.
-func (p *driftProcessor) tick() { p.engine.Tick(ticked) }
+func (p *driftProcessor) tick() { p.engine.Tick(p.stamper) }
 
 // reload re-reads the intent and baseline files, and counts a change or a failure.
 func (p *driftProcessor) reload(ctx context.Context) {

@@ -185,7 +185,7 @@ func (h *harness) gauge(name string, want map[string]string) float64 {
 // expireAll moves the clock past the longest wait (the TTL and a quarter) and expires what waits.
 func (h *harness) expireAll() {
 	h.now.Add(int64(2 * h.p.cfg.Pairing.TTL))
-	h.p.engine.Expire(ticked)
+	h.p.engine.Expire(h.p.stamper)
 }
 
 // span finds the last exported span with id.

@@ -15,26 +15,24 @@ func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptr
 	return td, nil
 }
 
-// stamper is the processor's output: it stamps each verdict on its span, as annotate says. What the
-// engine counts (calls, unresolved, malformed) reaches the processor's telemetry through the
-// recorder, so nothing else is done here.
-type stamper struct{ annotate string }
+// stamper is the processor's only output, for batches and ticks alike: it stamps each verdict on
+// its span, as annotate says; a call judged without its span (at the end of its TTL) shows in the
+// recorder's counts only. What the engine counts (calls, unresolved, malformed) reaches the
+// processor's telemetry through the recorder, so nothing else is done here.
+type stamper struct {
+	stamps     bool // annotate is not none
+	conforming bool // annotate is all: conforming calls are stamped too
+}
+
+func newStamper(annotate string) *stamper {
+	return &stamper{stamps: annotate != AnnotateNone, conforming: annotate == AnnotateAll}
+}
 
 func (s *stamper) Judged(j *verdict.Judged) {
-	if j.OnSpan && s.annotate != AnnotateNone && (j.Verdict.Drift() || s.annotate == AnnotateAll) {
+	if j.OnSpan && s.stamps && (s.conforming || j.Verdict.Drift()) {
 		annotate(j.Model, j.Call, j.Verdict, j.Span)
 	}
 }
 
 func (*stamper) Unresolved(string, string) {}
 func (*stamper) Malformed(string)          {}
-
-// metricsOnly is the output of a tick: its calls' spans have passed, and the recorder counts them.
-type metricsOnly struct{}
-
-// ticked is a tick's output, made once: an interface value made per tick would allocate.
-var ticked verdict.Output = metricsOnly{}
-
-func (metricsOnly) Judged(*verdict.Judged)    {}
-func (metricsOnly) Unresolved(string, string) {}
-func (metricsOnly) Malformed(string)          {}

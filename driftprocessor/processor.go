@@ -59,7 +59,7 @@ func newDriftProcessorWithClock(set processor.Settings, cfg *Config, now func() 
 		return nil, err
 	}
 	p := &driftProcessor{cfg: cfg, id: set.ID, logger: set.Logger, telemetry: tb, engine: engine, recorder: recorder,
-		stamper: &stamper{annotate: cfg.Annotate}, stop: make(chan struct{})}
+		stamper: newStamper(cfg.Annotate), stop: make(chan struct{})}
 	if err := p.registerObservers(); err != nil {
 		tb.Shutdown()
 		return nil, err
@@ -86,7 +86,7 @@ func (p *driftProcessor) shutdown(ctx context.Context) error {
 		close(p.stop)
 	}
 	p.wg.Wait()
-	p.engine.Drain(ticked) // what still waits is judged as if its TTL ran out, before it is saved
+	p.engine.Drain(p.stamper) // what still waits is judged as if its TTL ran out, before it is saved
 	p.writeLearned()
 	if p.storage != nil {
 		p.save(ctx)
