@@ -54,11 +54,11 @@ func (r *Recorder) create(k seriesKey) *series {
 	drift := k.counter == counterViolations || (k.counter == counterCalls && k.kind != conforming)
 	switch {
 	case outside && m.outside >= r.limits.MaxSeries/2:
-		if !drift || !r.evict(&m.conformingOutside) {
+		if !drift || !r.evict(m, &m.conformingOutside, true) {
 			return r.fold(k)
 		}
 	case m.n >= r.limits.MaxSeries:
-		if !drift || !(r.evict(&m.conformingOutside) || r.evict(&m.conformingModel) || (!outside && r.evict(&m.driftOutside))) {
+		if !drift || !(r.evict(m, &m.conformingOutside, true) || r.evict(m, &m.conformingModel, false) || (!outside && r.evict(m, &m.driftOutside, true))) {
 			return r.fold(k)
 		}
 	}
@@ -100,8 +100,9 @@ func (r *Recorder) make(k seriesKey) *series {
 	return s
 }
 
-// evict folds the last series of keys away, to make room; it reports whether there was one.
-func (r *Recorder) evict(keys *[]seriesKey) bool {
+// evict folds the last series of keys, one of m's lists, away to make room; outside says whether the
+// list's series have a name outside the model. It reports whether there was one.
+func (r *Recorder) evict(m *metricBudget, keys *[]seriesKey, outside bool) bool {
 	n := len(*keys)
 	if n == 0 {
 		return false
@@ -113,9 +114,8 @@ func (r *Recorder) evict(keys *[]seriesKey) bool {
 	f := r.fold(k)
 	s.folded.Store(f) // first: an add that comes later goes to f, or moves itself there
 	f.value.Add(s.value.Swap(0))
-	m := &r.budget.metrics[k.counter]
 	m.n--
-	if r.labels.outside(k.caller) || (k.counter != counterUnresolved && r.labels.outside(k.callee)) {
+	if outside {
 		m.outside--
 	}
 	return true
