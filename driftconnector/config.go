@@ -82,7 +82,6 @@ var _ confmap.Validator = (*Config)(nil)
 var (
 	ErrNoIntentFile       = errors.New("intent_file: required in judge mode")
 	ErrFilesInStampedMode = errors.New("intent_file, baseline_file: not read in stamped mode (the processor upstream judges)")
-	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
 	ErrMode               = errors.New("mode: not one of judge, stamped")
 	ErrReloadInterval     = errors.New("reload_interval: must not be negative")
 	ErrFlushInterval      = errors.New("flush_interval: must be positive")
@@ -100,10 +99,7 @@ func (cfg *Config) Validate() error {
 		if cfg.IntentFile == "" {
 			errs = append(errs, ErrNoIntentFile)
 		}
-		if cfg.BaselineStaleAfter <= 0 {
-			errs = append(errs, fmt.Errorf("%w, got %s", ErrBaselineStaleAfter, cfg.BaselineStaleAfter))
-		}
-		errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile))
+		errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile, cfg.BaselineStaleAfter))
 	case ModeStamped:
 		if cfg.IntentFile != "" || cfg.BaselineFile != "" {
 			errs = append(errs, ErrFilesInStampedMode)

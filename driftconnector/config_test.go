@@ -13,6 +13,7 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -42,7 +43,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "no_intent", wantErr: ErrNoIntentFile},
 		{name: "stamped_with_intent", wantErr: ErrFilesInStampedMode},
 		{name: "stamped_with_baseline", wantErr: ErrFilesInStampedMode},
-		{name: "bad_stale_after", wantErr: ErrBaselineStaleAfter},
+		{name: "bad_stale_after", wantErr: verdict.ErrBaselineStaleAfter},
 		{name: "bad_pairing", wantErr: pairing.ErrTTL},
 		{name: "bad_behavior", wantErr: behaviour.ErrMinCalls},
 		{name: "bad_absence", wantErr: absence.ErrMinCallerCalls},

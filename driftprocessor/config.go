@@ -107,13 +107,12 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 
 // Errors of Validate.
 var (
-	ErrNoIntentFile       = errors.New("intent_file: required")
-	ErrReloadInterval     = errors.New("reload_interval: must not be negative")
-	ErrAnnotate           = errors.New("annotate: not one of drift, all, none")
-	ErrLearnInterval      = errors.New("learn.interval: must be positive")
-	ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
-	ErrMaxSeries          = fmt.Errorf("max_series: must be at least %d", minSeries)
-	ErrMaxOutsideNames    = errors.New("max_outside_names: must not be negative")
+	ErrNoIntentFile    = errors.New("intent_file: required")
+	ErrReloadInterval  = errors.New("reload_interval: must not be negative")
+	ErrAnnotate        = errors.New("annotate: not one of drift, all, none")
+	ErrLearnInterval   = errors.New("learn.interval: must be positive")
+	ErrMaxSeries       = fmt.Errorf("max_series: must be at least %d", minSeries)
+	ErrMaxOutsideNames = errors.New("max_outside_names: must not be negative")
 )
 
 // minSeries is the fewest series a metric may be given: a few for the model's edges, besides the
@@ -138,15 +137,12 @@ func (cfg *Config) Validate() error {
 	if cfg.Learn.Output != "" && cfg.Learn.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("%w, got %s", ErrLearnInterval, cfg.Learn.Interval))
 	}
-	if cfg.BaselineStaleAfter <= 0 {
-		errs = append(errs, fmt.Errorf("%w, got %s", ErrBaselineStaleAfter, cfg.BaselineStaleAfter))
-	}
 	if cfg.MaxSeries < minSeries {
 		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxSeries, cfg.MaxSeries))
 	}
 	if cfg.MaxOutsideNames < 0 {
 		errs = append(errs, fmt.Errorf("%w, got %d", ErrMaxOutsideNames, cfg.MaxOutsideNames))
 	}
-	errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile))
+	errs = append(errs, verdict.CheckFiles(cfg.IntentFile, cfg.BaselineFile, cfg.BaselineStaleAfter))
 	return errors.Join(errs...)
 }

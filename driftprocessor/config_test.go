@@ -8,6 +8,7 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/absence"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/verdict"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -65,7 +66,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(typ, "bad_learn_interval"), wantErr: ErrLearnInterval},
 		{id: component.NewIDWithName(typ, "negative_absence_window"), wantErr: absence.ErrWindow},
 		{id: component.NewIDWithName(typ, "negative_min_caller_calls"), wantErr: absence.ErrMinCallerCalls},
-		{id: component.NewIDWithName(typ, "bad_stale_after"), wantErr: ErrBaselineStaleAfter},
+		{id: component.NewIDWithName(typ, "bad_stale_after"), wantErr: verdict.ErrBaselineStaleAfter},
 		{id: component.NewIDWithName(typ, "few_series"), wantErr: ErrMaxSeries},
 		{id: component.NewIDWithName(typ, "negative_outside_names"), wantErr: ErrMaxOutsideNames},
 		{id: component.NewIDWithName(typ, "broken_intent"), wantMsg: "testdata/broken-intent.yaml:4: services.frontend.depends_on[0]: depends on \"cart\""},

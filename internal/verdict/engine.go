@@ -9,6 +9,7 @@ package verdict
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -279,10 +280,17 @@ func (e *Engine) reloadBaseline() {
 	}
 }
 
-// CheckFiles loads the intent file and the baseline file (either may be empty) for their errors, so
-// that a face's configuration check reports a broken file with its file, line and key.
-func CheckFiles(intentFile, baselineFile string) error {
+// ErrBaselineStaleAfter is CheckFiles' error for a baseline_stale_after that is not positive.
+var ErrBaselineStaleAfter = errors.New("baseline_stale_after: must be positive")
+
+// CheckFiles checks the settings both faces take for their files: it loads the intent file and the
+// baseline file (either may be empty) for their errors, so that a face's configuration check reports
+// a broken file with its file, line and key, and checks baselineStaleAfter.
+func CheckFiles(intentFile, baselineFile string, baselineStaleAfter time.Duration) error {
 	var errs []error
+	if baselineStaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("%w, got %s", ErrBaselineStaleAfter, baselineStaleAfter))
+	}
 	if intentFile != "" {
 		if _, _, err := intent.Load(intentFile); err != nil {
 			errs = append(errs, err)
