@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -220,63 +218,10 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 			kindsOnSpans[v] = v != "conforming"
 		}
 	}
-	for _, line := range collectortest.MetricLines(scrape, "drift_calls", `drift_status="drift"`) {
-		l := labelsOf(line)
+	for _, p := range collectortest.Points(scrape, "drift_calls", `drift_status="drift"`) {
+		l := p.Labels
 		edge, kind := l["drift_caller"]+" -> "+l["drift_callee"], l["drift_kind"]
-		assert.True(t, planned[edge] == kind || misbehaving[edge] == kind, "drift no hotfix planned, in the collector's metrics: %s", line)
-		assert.True(t, kindsOnSpans[kind], "a kind in the metrics that no span shows: %s", line)
+		assert.True(t, planned[edge] == kind || misbehaving[edge] == kind, "drift no hotfix planned, in the collector's metrics: %v", l)
+		assert.True(t, kindsOnSpans[kind], "a kind in the metrics that no span shows: %v", l)
 	}
-}
-
-var promLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
-
-// labelsOf reads the labels of a line of a Prometheus scrape.
-func labelsOf(line string) map[string]string {
-	out := map[string]string{}
-	for _, m := range promLabel.FindAllStringSubmatch(line, -1) {
-		out[m[1]] = m[2]
-	}
-	return out
-}
-
-// TestPrometheusFindsDrift: a real Prometheus server scrapes the collector and its query API
-// answers with the drift, by edge.
-func TestPrometheusFindsDrift(t *testing.T) {
-	prom, err := exec.LookPath("prometheus")
-	require.NoError(t, err, "this test needs the Debian package prometheus (make test installs it: scripts/test-deps.sh)")
-	sink, err := otlpsinktest.Start("127.0.0.1:0", func(ptrace.Traces) {})
-	require.NoError(t, err)
-	defer sink.Close()
-	s, col, stop := runShop(t, sink)
-	defer stop()
-	s.EnableHotfixes()
-
-	promURL := collectortest.StartPrometheus(t, prom, col.MetricsAddr)
-	query := `sum by (drift_caller, drift_callee, drift_kind) (drift_calls{drift_status="drift"})`
-	want := map[string]string{}
-	for _, m := range []map[string]string{planned, misbehaving} {
-		for edge, kind := range m {
-			want[edge] = kind
-		}
-	}
-	var found map[string]string
-	require.Eventually(t, func() bool {
-		found = driftByEdge(collectortest.Query(promURL, query))
-		for edge, kind := range want {
-			if found[edge] != kind {
-				return false
-			}
-		}
-		return true
-	}, 90*time.Second, 500*time.Millisecond, "Prometheus returns every planned drift")
-	assert.Equal(t, want, found)
-}
-
-// driftByEdge reads a query result by (drift_caller, drift_callee, drift_kind) as "caller -> callee" -> kind.
-func driftByEdge(result []map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range result {
-		out[m["drift_caller"]+" -> "+m["drift_callee"]] = m["drift_kind"]
-	}
-	return out
 }

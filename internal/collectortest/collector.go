@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,6 +190,43 @@ func MetricLines(scrape, name string, parts ...string) []string {
 		if ok {
 			out = append(out, l)
 		}
+	}
+	return out
+}
+
+// Point is one line of a Prometheus scrape: its labels and its value.
+type Point struct {
+	Labels map[string]string
+	Value  float64
+}
+
+var promLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+
+// Points returns the points of metric name in a scrape (a counter with or without _total), each
+// line that holds every part.
+func Points(scrape, name string, parts ...string) []Point {
+	var out []Point
+	for _, line := range MetricLines(scrape, name, parts...) {
+		p := Point{Labels: map[string]string{}}
+		rest := line
+		if open, end := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}'); open >= 0 && end > open {
+			for _, m := range promLabel.FindAllStringSubmatch(line[open:end], -1) {
+				p.Labels[m[1]] = m[2]
+			}
+			rest = line[end+1:]
+		} else if _, after, ok := strings.Cut(line, " "); ok {
+			rest = after
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		p.Value = v
+		out = append(out, p)
 	}
 	return out
 }

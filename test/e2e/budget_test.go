@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,38 +52,14 @@ func clientCalls(calls [][2]string, extra map[string]string) []ptrace.Traces {
 	return out
 }
 
-// series is one drift_calls line of a scrape.
-type series struct {
-	labels map[string]string
-	value  int64
-}
-
-func driftCalls(scrape string) []series {
-	var out []series
-	for _, line := range collectortest.MetricLines(scrape, "drift_calls") {
-		open, close := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
-		if open < 0 || close < open {
-			continue
-		}
-		s := series{labels: map[string]string{}}
-		for _, m := range promLabel.FindAllStringSubmatch(line[open:close], -1) {
-			s.labels[m[1]] = m[2]
-		}
-		v, _ := strconv.ParseFloat(strings.Fields(line[close+1:])[0], 64)
-		s.value = int64(v)
-		out = append(out, s)
-	}
-	return out
-}
-
 // budgetRun sends calls through the built collector (config, with the processor's settings
 // replaced by drift) and returns drift_calls once every call is counted.
-func budgetRun(t *testing.T, intentText, drift string, calls [][2]string) ([]series, *collectortest.Collector) {
+func budgetRun(t *testing.T, intentText, drift string, calls [][2]string) ([]collectortest.Point, *collectortest.Collector) {
 	return budgetRunBatches(t, intentText, drift, clientCalls(calls, nil), len(calls))
 }
 
 // budgetRunBatches is budgetRun for batches of n calls in all.
-func budgetRunBatches(t *testing.T, intentText, drift string, batches []ptrace.Traces, n int) ([]series, *collectortest.Collector) {
+func budgetRunBatches(t *testing.T, intentText, drift string, batches []ptrace.Traces, n int) ([]collectortest.Point, *collectortest.Collector) {
 	config := strings.Replace(collectorConfig, "    pairing: {ttl: 2s, max_pending: 100000}\n", "    pairing: {ttl: 2s, max_pending: 100000}\n"+drift, 1)
 	rec, sink := newReceiver(t)
 	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", writeIntent(t, intentText), "SINK", sink.Endpoint).Replace(config))
@@ -92,16 +67,16 @@ func budgetRunBatches(t *testing.T, intentText, drift string, batches []ptrace.T
 		require.NoError(t, col.Send(context.Background(), b))
 	}
 	require.Eventually(t, func() bool { return rec.count() == n }, 60*time.Second, 100*time.Millisecond)
-	var got []series
+	var got []collectortest.Point
 	require.Eventually(t, func() bool {
 		scrape, err := col.Scrape()
 		if err != nil {
 			return false
 		}
-		got = driftCalls(scrape)
+		got = collectortest.Points(scrape, "drift_calls")
 		var total int64
 		for _, s := range got {
-			total += s.value
+			total += int64(s.Value)
 		}
 		return total == int64(n)
 	}, 30*time.Second, 200*time.Millisecond, "drift_calls sums to the calls sent")
@@ -137,10 +112,10 @@ func TestAllPairsDriftKeepsItsSeries(t *testing.T) {
 		got, _ := budgetRun(t, intentText, "    max_series: 5000\n", calls)
 		own := 0
 		for _, s := range got {
-			require.NotContains(t, s.labels, "otel_metric_overflow")
-			if s.labels["drift_caller"] == "_other" {
-				assert.Equal(t, "conforming", s.labels["drift_status"], "only conforming calls are folded: %v", s.labels)
-			} else if s.labels["drift_status"] == "drift" {
+			require.NotContains(t, s.Labels, "otel_metric_overflow")
+			if s.Labels["drift_caller"] == "_other" {
+				assert.Equal(t, "conforming", s.Labels["drift_status"], "only conforming calls are folded: %v", s.Labels)
+			} else if s.Labels["drift_status"] == "drift" {
 				own++
 			}
 		}
@@ -150,13 +125,13 @@ func TestAllPairsDriftKeepsItsSeries(t *testing.T) {
 		got, _ := budgetRun(t, intentText, "", calls)
 		own, ownConforming := 0, 0
 		for _, s := range got {
-			require.NotContains(t, s.labels, "otel_metric_overflow", "the SDK's limit is never reached")
+			require.NotContains(t, s.Labels, "otel_metric_overflow", "the SDK's limit is never reached")
 			switch {
-			case s.labels["drift_caller"] == "_other":
-				if s.labels["drift_status"] == "drift" {
-					assert.Equal(t, "undeclared_dependency", s.labels["drift_kind"], "folded drift keeps its kind")
+			case s.Labels["drift_caller"] == "_other":
+				if s.Labels["drift_status"] == "drift" {
+					assert.Equal(t, "undeclared_dependency", s.Labels["drift_kind"], "folded drift keeps its kind")
 				}
-			case s.labels["drift_status"] == "drift":
+			case s.Labels["drift_status"] == "drift":
 				own++
 			default:
 				ownConforming++
@@ -195,11 +170,11 @@ func TestSyntheticModelWithDrift(t *testing.T) {
 	got, _ := budgetRun(t, sys.Intent(), "", calls)
 	own := 0
 	for _, s := range got {
-		require.NotContains(t, s.labels, "otel_metric_overflow")
+		require.NotContains(t, s.Labels, "otel_metric_overflow")
 		switch {
-		case s.labels["drift_caller"] == "_other":
-			assert.Equal(t, "conforming", s.labels["drift_status"], "only conforming calls are folded")
-		case s.labels["drift_status"] == "drift":
+		case s.Labels["drift_caller"] == "_other":
+			assert.Equal(t, "conforming", s.Labels["drift_status"], "only conforming calls are folded")
+		case s.Labels["drift_status"] == "drift":
 			own++
 		}
 	}
@@ -233,13 +208,13 @@ func TestFloodsThenARealViolation(t *testing.T) {
 	got, col := budgetRunBatches(t, string(data), "", batches, len(junkCalls)+len(dbCalls)+1)
 	var realCalls, other int64
 	for _, s := range got {
-		require.NotContains(t, s.labels, "otel_metric_overflow")
-		if s.labels["drift_caller"] == "storefront" && s.labels["drift_callee"] == "payments" {
-			assert.Equal(t, "forbidden_dependency", s.labels["drift_kind"])
-			realCalls += s.value
+		require.NotContains(t, s.Labels, "otel_metric_overflow")
+		if s.Labels["drift_caller"] == "storefront" && s.Labels["drift_callee"] == "payments" {
+			assert.Equal(t, "forbidden_dependency", s.Labels["drift_kind"])
+			realCalls += int64(s.Value)
 		}
-		if s.labels["drift_caller"] == "_other" || s.labels["drift_callee"] == "_other" {
-			other += s.value
+		if s.Labels["drift_caller"] == "_other" || s.Labels["drift_callee"] == "_other" {
+			other += int64(s.Value)
 		}
 	}
 	assert.Equal(t, int64(1), realCalls, "the real call has its series, with its kind")

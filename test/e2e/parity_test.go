@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,29 +77,12 @@ func total(m map[verdictKey]int64) (n int64) {
 	return n
 }
 
-var promLabel = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
-
 // promCounts sums the points of counter name in a Prometheus text scrape by the four drift labels.
 func promCounts(scrape, name string) map[verdictKey]int64 {
 	out := map[verdictKey]int64{}
-	for _, line := range collectortest.MetricLines(scrape, name) {
-		labels := map[string]string{}
-		open, close := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
-		if open < 0 || close < open {
-			continue
-		}
-		for _, m := range promLabel.FindAllStringSubmatch(line[open:close], -1) {
-			labels[m[1]] = m[2]
-		}
-		fields := strings.Fields(line[close+1:])
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		out[verdictKey{labels["drift_caller"], labels["drift_callee"], labels["drift_status"], labels["drift_kind"]}] += int64(v)
+	for _, p := range collectortest.Points(scrape, name) {
+		l := p.Labels
+		out[verdictKey{l["drift_caller"], l["drift_callee"], l["drift_status"], l["drift_kind"]}] += int64(p.Value)
 	}
 	return out
 }

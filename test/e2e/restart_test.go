@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
@@ -60,52 +59,15 @@ func TestRestartWithFileStorageKeepsFirstSeen(t *testing.T) {
 	require.Equal(t, before, after)
 }
 
-// restartConfig is the e2e collector with a short pairing TTL and nothing kept across restarts.
-const restartConfig = `
-receivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: "{{GRPC}}"}
-processors:
-  drift:
-    intent_file: "INTENT"
-    pairing: {ttl: 2s}
-exporters:
-  otlp_http:
-    endpoint: "SINK"
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
-  pipelines:
-    traces: {receivers: [otlp], processors: [drift], exporters: [otlp_http]}
-`
-
 // callSide is one side of the call frontend -> cart in trace i: the client span, or the server span
 // under it.
 func callSide(i int, server bool) ptrace.Traces {
 	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	trace := pcommon.TraceID{9, 9, byte(i >> 8), byte(i), 1}
-	client := pcommon.SpanID{9, byte(i >> 8), byte(i), 1}
-	s.SetTraceID(trace)
-	now := time.Now()
-	s.SetStartTimestamp(pcommon.NewTimestampFromTime(now.Add(-time.Millisecond)))
-	s.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
 	if server {
-		rs.Resource().Attributes().PutStr("service.name", "cart")
-		s.SetKind(ptrace.SpanKindServer)
-		s.SetSpanID(pcommon.SpanID{9, byte(i >> 8), byte(i), 2})
-		s.SetParentSpanID(client)
-		return td
+		span(td, "cart", ptrace.SpanKindServer, byte(i), 2, 1, nil)
+	} else {
+		span(td, "frontend", ptrace.SpanKindClient, byte(i), 1, 0, nil)
 	}
-	rs.Resource().Attributes().PutStr("service.name", "frontend")
-	s.SetKind(ptrace.SpanKindClient)
-	s.SetSpanID(client)
 	return td
 }
 
@@ -117,17 +79,17 @@ func callSide(i int, server bool) ptrace.Traces {
 func TestRestartJudgesNoCallInFlightFromOutside(t *testing.T) {
 	intentText := "version: 1\nservices:\n  frontend:\n    ingress: true\n    depends_on: [cart]\n  cart: {}\n"
 	_, sink := newReceiver(t)
-	config := strings.NewReplacer("INTENT", writeIntent(t, intentText), "SINK", sink.Endpoint).Replace(restartConfig)
-	const inFlight = 200
+	intentFile := writeIntent(t, intentText)
+	const inFlight = 200 // within one byte of trace id (callSide)
 
-	first := collectortest.Start(t, binary, config)
-	first.WaitMetric("drift_pairing_pending") // ready
+	first := startCollector(t, intentFile, sink.Endpoint) // pairing.ttl 2s
+	first.WaitMetric("drift_pairing_pending")             // ready
 	for i := 0; i < inFlight; i++ {
 		require.NoError(t, first.Send(context.Background(), callSide(i, false)))
 	}
 	first.Stop()
 
-	second := collectortest.Start(t, binary, config)
+	second := startCollector(t, intentFile, sink.Endpoint)
 	second.WaitMetric("drift_pairing_pending")
 	for i := 0; i < inFlight; i++ {
 		require.NoError(t, second.Send(context.Background(), callSide(i, true)))
