@@ -46,17 +46,30 @@ func TestUnmodelledServiceAndDatabaseOnSpans(t *testing.T) {
 	require.NoError(t, col.Send(context.Background(), td))
 	require.Eventually(t, func() bool { return rec.count() == 3 }, 30*time.Second, 50*time.Millisecond)
 
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	attr := func(id byte, k string) string {
-		v, _ := rec.spans[pcommon.SpanID{5, 1, id}].Attributes().Get(k)
-		return v.AsString()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if v, ok := rec.spans[pcommon.SpanID{5, 1, id}].Attributes().Get(k); ok {
+			return v.AsString()
+		}
+		return ""
 	}
 	assert.Equal(t, "drift", attr(1, "drift.status"))
 	assert.Equal(t, "undeclared_dependency", attr(1, "drift.kind"), "frontend -> reporting, on the client span")
 	assert.Equal(t, "drift", attr(3, "drift.status"))
 	assert.Equal(t, "unknown_service", attr(3, "drift.kind"), "reporting -> reports-db, on the database span as it passed")
 	assert.Equal(t, "reports-db", attr(3, "drift.callee"))
+	assert.Empty(t, attr(2, "drift.status"), "the server span of a call stamped on its client carries nothing")
+
+	// each call judged once, and nothing else: no call from outside, nothing left unresolved
+	scrape := col.WaitMetric("drift_pairing_pending", "pending 0")
+	var calls int64
+	for _, p := range collectortest.Points(scrape, "drift_calls") {
+		calls += int64(p.Value)
+		assert.NotEqual(t, "external", p.Labels["drift_caller"])
+	}
+	assert.Equal(t, int64(2), calls)
+	assert.Empty(t, collectortest.Points(scrape, "drift_unresolved"))
 }
 
 // TestLatePairsCountedInTheCollector: the client span of a call, then its server span held back past
@@ -74,5 +87,10 @@ func TestLatePairsCountedInTheCollector(t *testing.T) {
 	require.Eventually(t, func() bool { return rec.count() == 2 }, 30*time.Second, 50*time.Millisecond)
 	scrape := col.WaitMetric("drift_pairing_late", " 1")
 	assert.Empty(t, collectortest.MetricLines(scrape, "drift_calls", `drift_caller="external"`), "the late server span is no call from outside")
+	var calls int64
+	for _, p := range collectortest.Points(scrape, "drift_calls") {
+		calls += int64(p.Value)
+	}
+	assert.Equal(t, int64(1), calls, "the call is judged once, at the end of its client's TTL")
 	assert.True(t, strings.Contains(col.Out.String(), "waited out pairing.ttl"), "a warning says the TTL is short")
 }
