@@ -20,9 +20,12 @@ type Rule struct {
 
 type exceptPair struct{ from, to selector }
 
+// Selects reports whether the rule's from and to select the call, before its except entries.
+func (r *Rule) Selects(from, to Peer) bool { return r.from.matches(from) && r.to.matches(to) }
+
 // Matches reports whether the call from -> to is denied by the rule.
 func (r *Rule) Matches(from, to Peer) bool {
-	if !r.from.matches(from) || !r.to.matches(to) {
+	if !r.Selects(from, to) {
 		return false
 	}
 	for i := range r.except {

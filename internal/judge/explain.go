@@ -13,6 +13,7 @@ type Explanation struct {
 	Rule     string // the deny rule's name, or depends_on, layers, policy, ingress
 	Severity string
 	Message  string // one sentence that names the intent file and line
+	Line     int    // that line of the intent file
 }
 
 // Explain describes the kind a span shows. It allocates, and is only called for drifting calls.
@@ -26,44 +27,44 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 		} else {
 			msg += "."
 		}
-		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg}
+		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg, Line: v.Rule.Line}
 	case LayerViolation:
 		from, to := m.Node(c.Caller.ID), m.Node(c.Callee.ID)
-		return explained(LayerViolation, "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
+		return explained(LayerViolation, m.LayersLine, "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
 			edge, m.Layers[from.Layer], m.Layers[to.Layer], m.File, m.LayersLine)
 	case UndeclaredDependency:
-		return explained(UndeclaredDependency, "%s is not in the depends_on of %s (%s:%d).",
+		return explained(UndeclaredDependency, m.Node(c.Caller.ID).DepsLine, "%s is not in the depends_on of %s (%s:%d).",
 			edge, c.Caller.Name, m.File, m.Node(c.Caller.ID).DepsLine)
 	case UnknownService:
 		who := c.Callee.Name
 		if c.Caller.ID == intent.NoNode && !c.External {
 			who = c.Caller.Name
 		}
-		return explained(UnknownService, "%s involves %s, which is not a service or resource of the model (%s:%d).",
+		return explained(UnknownService, m.NodeLine, "%s involves %s, which is not a service or resource of the model (%s:%d).",
 			edge, who, m.File, m.NodeLine)
 	case UndeclaredOperation:
-		return explained(UndeclaredOperation, "%s calls operation %q, which is not among the declared operations (%s:%d).",
+		return explained(UndeclaredOperation, m.Dependency(c.Caller.ID, c.Callee.ID).Line, "%s calls operation %q, which is not among the declared operations (%s:%d).",
 			edge, c.Op().String(), m.File, m.Dependency(c.Caller.ID, c.Callee.ID).Line)
 	case UndeclaredIngress:
-		return explained(UndeclaredIngress, "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
+		return explained(UndeclaredIngress, m.Node(c.Callee.ID).Line, "%s comes from outside the traced system, but %s is not declared `ingress: true` (%s:%d).",
 			edge, c.Callee.Name, m.File, m.Node(c.Callee.ID).Line)
 	case LatencyExceeded:
 		b := &v.Behaviour
 		if b.Expect.LatencyMax > 0 && b.Latency > b.Expect.LatencyMax {
-			return explained(LatencyExceeded, "%s took %s, expected at most %s (%s:%d).", edge, human(b.Latency), human(b.Expect.LatencyMax), m.File, b.Expect.Line)
+			return explained(LatencyExceeded, b.Expect.Line, "%s took %s, expected at most %s (%s:%d).", edge, human(b.Latency), human(b.Expect.LatencyMax), m.File, b.Expect.Line)
 		}
-		return explained(LatencyExceeded, "%s: p99 %s over the last %s, expected at most %s (%s:%d).",
+		return explained(LatencyExceeded, b.Expect.Line, "%s: p99 %s over the last %s, expected at most %s (%s:%d).",
 			edge, human(b.P99), human(b.Window), human(b.Expect.LatencyP99), m.File, b.Expect.Line)
 	case ErrorRateExceeded:
 		b := &v.Behaviour
-		return explained(ErrorRateExceeded, "%s: error rate %s over the last %s, expected at most %s (%s:%d).",
+		return explained(ErrorRateExceeded, b.Expect.Line, "%s: error rate %s over the last %s, expected at most %s (%s:%d).",
 			edge, percent(b.ErrorRate), human(b.Window), percent(b.Expect.ErrorRate), m.File, b.Expect.Line)
 	case RetryAmplification:
 		b := &v.Behaviour
-		return explained(RetryAmplification, "%s: %d re-sends of one call, expected at most %d (%s:%d).", edge, b.Resends, b.Expect.Retries, m.File, b.Expect.Line)
+		return explained(RetryAmplification, b.Expect.Line, "%s: %d re-sends of one call, expected at most %d (%s:%d).", edge, b.Resends, b.Expect.Retries, m.File, b.Expect.Line)
 	case FanoutExceeded:
 		b := &v.Behaviour
-		return explained(FanoutExceeded, "%s: %d calls under one parent span, expected at most %d (%s:%d).",
+		return explained(FanoutExceeded, b.Expect.Line, "%s: %d calls under one parent span, expected at most %d (%s:%d).",
 			edge, b.Fanout, b.Expect.CallsPerRequest, m.File, b.Expect.Line)
 	}
 	return Explanation{}
@@ -84,6 +85,7 @@ func human(d time.Duration) string {
 
 func percent(f float64) string { return strconv.FormatFloat(f*100, 'g', 3, 64) + "%" }
 
-func explained(k Kind, format string, args ...any) Explanation {
-	return Explanation{Rule: k.Rule(), Severity: k.Severity(), Message: fmt.Sprintf(format, args...)}
+// explained is the explanation of a kind its table row names: args end with the file and line.
+func explained(k Kind, line int, format string, args ...any) Explanation {
+	return Explanation{Rule: k.Rule(), Severity: k.Severity(), Message: fmt.Sprintf(format, args...), Line: line}
 }

@@ -34,7 +34,10 @@ import (
 
 // Settings configure an engine.
 type Settings struct {
-	IntentFile         string
+	IntentFile string
+	// IntentData, when set, is the intent's content, named IntentFile in errors and verdicts, and not
+	// read again on Reload: an intent from git history, or the empty one driftctl learns from.
+	IntentData         []byte
 	Pairing            pairing.Config
 	Behavior           behaviour.Config
 	Absence            absence.Config
@@ -118,7 +121,7 @@ type model struct {
 // New loads the intent file (and the baseline file) and returns an engine that judges against it.
 // A broken file is an error that names file, line and key.
 func New(set Settings) (*Engine, error) {
-	m, data, err := intent.Load(set.IntentFile)
+	m, data, err := loadIntent(set)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +136,9 @@ func New(set Settings) (*Engine, error) {
 		resolver: resolve.New(resolve.Options{TTL: set.Pairing.TTL, MaxPending: set.Pairing.MaxPending,
 			WholeTraces: set.Pairing.WholeTraces, WholeBatches: set.Pairing.WholeBatches, Owned: set.Owned, Start: set.Now()}),
 		behaviour: behaviour.New(set.Behavior.Options(set.Pairing.TTL)),
-		intents:   intent.NewWatcher(set.IntentFile, data, intent.LoadBytes),
+	}
+	if set.IntentData == nil {
+		e.intents = intent.NewWatcher(set.IntentFile, data, intent.LoadBytes)
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
 	e.lateLog = &lateLog{logger: e.logger, ttl: set.Pairing.TTL}
@@ -151,6 +156,22 @@ func New(set Settings) (*Engine, error) {
 	}
 	e.use(m)
 	return e, nil
+}
+
+func loadIntent(set Settings) (*intent.Compiled, []byte, error) {
+	if set.IntentData != nil {
+		m, err := intent.LoadBytes(set.IntentFile, set.IntentData)
+		return m, set.IntentData, err
+	}
+	return intent.Load(set.IntentFile)
+}
+
+// Decide judges one call against the current model at the engine's clock, as a batch would, and
+// records nothing: what `driftctl explain` shows.
+func (e *Engine) Decide(c *judge.Call) judge.Verdict {
+	var v judge.Verdict
+	e.decide(e.current.Load().intent, c, e.set.Now(), &v)
+	return v
 }
 
 // Model is the compiled intent that judges now.
@@ -250,6 +271,9 @@ func (e *Engine) Reload(context.Context) ReloadResult {
 }
 
 func (e *Engine) reloadIntent() ReloadResult {
+	if e.intents == nil {
+		return Unchanged
+	}
 	m, changed, err := e.intents.Check()
 	switch {
 	case err != nil:
