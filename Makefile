@@ -14,9 +14,10 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # at the deadline with "context deadline exceeded" though nothing failed (golang/go#75804, fixed in
 # Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor
+FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor \
+  FuzzReadOTLPJSON:./internal/traffic FuzzReadOTLPProto:./internal/traffic FuzzReadJaegerJSON:./internal/traffic FuzzReadZipkinJSON:./internal/traffic
 
-.PHONY: run run-prometheus test test-deps build generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-prometheus test test-deps build driftctl generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -33,8 +34,12 @@ test: test-deps lint unit fuzz e2e demo-test check-next
 test-deps:
 	@scripts/test-deps.sh
 
-## build: build otelcol-drift with ocb into _build/
-build: $(COLLECTOR)
+## build: build otelcol-drift with ocb into _build/, and driftctl into bin/
+build: $(COLLECTOR) driftctl
+
+## driftctl: the intent as code, on files (bin/driftctl; `go install ./cmd/driftctl` does the same)
+driftctl:
+	$(GO) build -o $(BIN)/driftctl ./cmd/driftctl
 
 $(OCB):
 	@mkdir -p $(BIN)

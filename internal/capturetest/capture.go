@@ -42,17 +42,24 @@ func Dir() string {
 func BoutiqueIntent() string { return filepath.Join(Dir(), "online-boutique", "intent.yaml") }
 
 // Boutique reads the fault-free Online Boutique minute.
-func Boutique() (ptrace.Traces, error) {
-	return readGzipJSON(filepath.Join(Dir(), "online-boutique", "fault-free-2022-08-23T17-00.otlp.json.gz"))
+func Boutique() (ptrace.Traces, error) { return ReadGzipJSON(BoutiqueFile()) }
+
+// BoutiqueFile is the path of the fault-free minute (gzipped OTLP/JSON).
+func BoutiqueFile() string {
+	return filepath.Join(Dir(), "online-boutique", "fault-free-2022-08-23T17-00.otlp.json.gz")
 }
 
 // BoutiqueCurrencyFault reads the Online Boutique minute under a CPU-contention fault injected into
 // currencyservice at 13:27:51 (2022-08-23).
-func BoutiqueCurrencyFault() (ptrace.Traces, error) {
-	return readGzipJSON(filepath.Join(Dir(), "online-boutique", "fault-currency-cpu-2022-08-23T13-29.otlp.json.gz"))
+func BoutiqueCurrencyFault() (ptrace.Traces, error) { return ReadGzipJSON(BoutiqueCurrencyFaultFile()) }
+
+// BoutiqueCurrencyFaultFile is the path of the minute under the currencyservice fault.
+func BoutiqueCurrencyFaultFile() string {
+	return filepath.Join(Dir(), "online-boutique", "fault-currency-cpu-2022-08-23T13-29.otlp.json.gz")
 }
 
-func readGzipJSON(path string) (ptrace.Traces, error) {
+// ReadGzipJSON reads a gzipped OTLP/JSON request.
+func ReadGzipJSON(path string) (ptrace.Traces, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return ptrace.Traces{}, err

@@ -74,6 +74,11 @@ func (l *Learner) Observe(caller, callee string, calleeKind intent.Kind, op stri
 
 func (l *Learner) node(name string, kind intent.Kind, now time.Time) *learnedNode {
 	if n, ok := l.nodes[name]; ok {
+		if kind == intent.KindService {
+			// first seen as a peer no span named (a resource), it turned out to send spans of its
+			// own: a service, which may declare dependencies
+			n.kind = intent.KindService
+		}
 		return n
 	}
 	if len(l.nodes) >= l.maxNodes {
@@ -126,6 +131,9 @@ func (l *Learner) Model(current *intent.Model) (*intent.Model, map[string]intent
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
 	for _, k := range keys {
 		from := &m.Nodes[index[k[0]]]
+		if from.Kind != intent.KindService {
+			continue // the current intent declares it a resource, which has no dependencies
+		}
 		to := m.Nodes[index[k[1]]].Name
 		e := l.edges[k]
 		if j := dependencyIndex(from, to); j >= 0 {

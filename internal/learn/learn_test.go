@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
@@ -42,4 +45,21 @@ func TestQuoteGlob(t *testing.T) {
 	if got := quoteGlob("GET /items/{id}*"); got != `GET /items/\{id\}\*` {
 		t.Fatalf("%q", got)
 	}
+}
+
+// TestPeerThatTurnsOutAService: a name first seen as a peer no span named (so learned as an
+// external resource), then seen sending calls of its own, is learned as a service with its
+// dependencies, and the learned intent loads (a resource may not have depends_on).
+func TestPeerThatTurnsOutAService(t *testing.T) {
+	l := New(100, 100)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l.Observe("web", "pusher", intent.KindUnknown, "", now)
+	l.Observe("pusher", "apns", intent.KindUnknown, "", now)
+	m, notes := l.Model(&intent.Model{Version: 1, Policy: intent.Policy{Undeclared: intent.PolicyDrift, UnknownServices: intent.PolicyDrift}})
+	data, err := intent.Write(m, notes)
+	require.NoError(t, err)
+	c, err := intent.LoadBytes("learned.yaml", data)
+	require.NoError(t, err, string(data))
+	assert.Equal(t, intent.KindService, c.Node(c.Lookup("pusher")).Kind)
+	assert.NotNil(t, c.Dependency(c.Lookup("pusher"), c.Lookup("apns")))
 }

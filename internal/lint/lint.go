@@ -211,9 +211,16 @@ func (c *checker) unreachable() {
 			}
 		}
 	}
+	// A service nothing declares a call to may be a consumer that a queue feeds (intent v1 declares
+	// no consumer edges): it is reported only when the model has no messaging resource.
+	called, queues := c.callees(), false
 	for _, n := range c.m.Model.Nodes {
-		if n.Kind == intent.KindService && !reached[n.Name] {
-			c.add(n.Line, Warning, "unreachable", "service %s: no ingress reaches it through declared dependencies", n.Name)
+		queues = queues || n.Kind == intent.KindMessaging
+	}
+	for _, n := range c.m.Model.Nodes {
+		if n.Kind != intent.KindService || reached[n.Name] || (!called[n.Name] && queues) {
+			continue
 		}
+		c.add(n.Line, Warning, "unreachable", "service %s: no ingress reaches it through declared dependencies", n.Name)
 	}
 }

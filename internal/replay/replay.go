@@ -26,7 +26,12 @@ type Options struct {
 	TTL time.Duration
 	// MaxPending bounds the spans that wait at once; 0 takes DefaultMaxPending.
 	MaxPending int
-	Learn      bool
+	// Behavior configures the behaviour windows; zero takes behaviour.DefaultConfig.
+	Behavior behaviour.Config
+	Learn    bool
+	// Now, when set, is the clock instead of the recording's: for a test that compares faces on
+	// one clock.
+	Now func() time.Time
 }
 
 // Defaults. A recording's spans come in the order they were exported, so partners can be far
@@ -54,11 +59,17 @@ func New(opts Options) (*Run, error) {
 	if p.MaxPending <= 0 {
 		p.MaxPending = DefaultMaxPending
 	}
+	if opts.Behavior == (behaviour.Config{}) {
+		opts.Behavior = behaviour.DefaultConfig()
+	}
+	now := func() time.Time { return r.at }
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	e, err := verdict.New(verdict.Settings{
 		IntentFile: opts.IntentFile, IntentData: opts.IntentData, BaselineFile: opts.BaselineFile,
 		BaselineStaleAfter: 365 * 24 * time.Hour, // a recording is judged as it was, not as stale
-		Pairing:            p, Behavior: behaviour.DefaultConfig(), Learn: opts.Learn,
-		Now: func() time.Time { return r.at },
+		Pairing:            p, Behavior: opts.Behavior, Learn: opts.Learn, Now: now,
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,8 @@
 // Package parity checks that the faces of the verdict engine give the same verdicts for the same
 // spans: the drift processor's stamped verdicts and own telemetry against the drift connector's
 // metrics, both made through their factories as a collector makes them, on the two real Online
-// Boutique minutes, under an intent with expect blocks, a require rule and a baseline.
+// Boutique minutes, under an intent with expect blocks, a require rule and a baseline; and driftctl's
+// replay of the same files (internal/replay, what `driftctl check` runs) on the same clock.
 package parity
 
 import (
@@ -27,6 +28,9 @@ import (
 	"github.com/driftprocessor/driftprocessor/driftprocessor"
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/driftconv"
+	"github.com/driftprocessor/driftprocessor/internal/replay"
+	"github.com/driftprocessor/driftprocessor/internal/report"
+	"github.com/driftprocessor/driftprocessor/internal/traffic"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
@@ -94,11 +98,17 @@ func TestFacesGiveTheSameVerdictsOnRealTraffic(t *testing.T) {
 	conn, err := cf.CreateTracesToMetrics(ctx, connectortest.NewNopSettings(cf.Type()), ccfg, metrics)
 	require.NoError(t, err)
 
+	// driftctl's face reads the files themselves, through its readers, on the same clock.
+	cli, err := replay.New(replay.Options{IntentFile: pcfg.IntentFile, BaselineFile: pcfg.BaselineFile,
+		TTL: ttl, Behavior: pcfg.Behavior, Now: clock.now})
+	require.NoError(t, err)
+
 	host := componenttest.NewNopHost()
 	require.NoError(t, proc.Start(ctx, host))
 	require.NoError(t, conn.Start(ctx, host))
-	for _, read := range []func() (ptrace.Traces, error){capturetest.Boutique, capturetest.BoutiqueCurrencyFault} {
-		td, err := read()
+	for _, file := range []string{capturetest.BoutiqueFile(), capturetest.BoutiqueCurrencyFaultFile()} {
+		require.NoError(t, traffic.ReadFile(file, traffic.Auto, func(td ptrace.Traces) error { cli.Batch(td); return nil }))
+		td, err := capturetest.ReadGzipJSON(file)
 		require.NoError(t, err)
 		// As in a pipeline [drift] -> connector: the connector sees the spans the processor stamped.
 		require.NoError(t, proc.ConsumeTraces(ctx, td))
@@ -116,9 +126,11 @@ func TestFacesGiveTheSameVerdictsOnRealTraffic(t *testing.T) {
 	require.NoError(t, conn.Shutdown(ctx))
 
 	onSpans := stampedCounts(stamped)
+	byCLI := reportCounts(cli.Report())
 	t.Logf("verdicts by kind: %v", byProcessor.kinds())
 	assert.Equal(t, byProcessor, byConnector, "the processor's telemetry and the connector's drift.calls, by caller, callee, status and kind")
 	assert.Equal(t, byProcessor, onSpans, "every call was judged on a span of its batch, so the stamped verdicts are the telemetry's")
+	assert.Equal(t, byProcessor, byCLI, "driftctl's rows, by caller, callee, status and kind")
 
 	// The intent is written so that each of these shows; a parity of nothing but conforming calls
 	// would prove little.
@@ -127,6 +139,15 @@ func TestFacesGiveTheSameVerdictsOnRealTraffic(t *testing.T) {
 		"drift latency_exceeded", "drift fanout_exceeded"} {
 		assert.Positive(t, kinds[want], "no call shows %q", want)
 	}
+}
+
+// reportCounts reads driftctl's rows.
+func reportCounts(r *report.Report) counts {
+	out := counts{}
+	for _, e := range r.Edges {
+		out[verdictKey{e.Caller, e.Callee, e.Status, e.Kind}] += e.Calls
+	}
+	return out
 }
 
 // processorCounts reads the processor's drift.calls.
