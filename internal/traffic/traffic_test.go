@@ -165,4 +165,3 @@ func TestBrokenInputs(t *testing.T) {
 		})
 	}
 }
-
