@@ -5,6 +5,9 @@ OCB_VERSION := v0.161.0
 BIN := $(CURDIR)/bin
 OCB := $(BIN)/builder-$(OCB_VERSION)
 COLLECTOR := _build/otelcol-drift
+# Jaeger v2, the tracing backend the end-to-end tests search drift in (its own tools module)
+JAEGER_VERSION := v1.76.0
+JAEGER := $(BIN)/jaeger-$(JAEGER_VERSION)
 # What the collector is built from: make rebuilds it only when one of these changed.
 SOURCES := $(shell find . -name '*.go' -not -path './_build/*' -not -path './demo/*' -not -path './bench/*' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 UNIT_PKGS = $$($(GO) list ./... | grep -v /test/e2e)
@@ -17,7 +20,7 @@ FUZZTIME ?= 20000x
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor \
   FuzzReadOTLPJSON:./internal/traffic FuzzReadOTLPProto:./internal/traffic FuzzReadJaegerJSON:./internal/traffic FuzzReadZipkinJSON:./internal/traffic
 
-.PHONY: run run-prometheus test test-deps build driftctl generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-prometheus test test-deps build driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -80,8 +83,15 @@ fuzz:
 	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t##*:}" || exit 1; \
 	done
 
-e2e: build
-	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+## jaeger: build Jaeger v2 into bin/ from its tools module (internal/tools/jaeger)
+jaeger: $(JAEGER)
+
+$(JAEGER):
+	@mkdir -p $(BIN)
+	cd internal/tools/jaeger && $(GO) build -o $(JAEGER) github.com/jaegertracing/jaeger/cmd/jaeger
+
+e2e: build $(JAEGER)
+	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) JAEGER=$(JAEGER) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
 
 ## check-next: the module builds and its unit tests pass against the next collector release
 check-next:

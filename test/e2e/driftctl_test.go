@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
+	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+	"github.com/driftprocessor/driftprocessor/internal/report"
+)
+
+var (
+	driftctlOnce sync.Once
+	driftctlBin  string
+	driftctlErr  error
+)
+
+// driftctl builds driftctl from this tree once, as `make driftctl` does, and returns its path.
+func driftctl(t *testing.T) string {
+	driftctlOnce.Do(func() {
+		root, _ := filepath.Abs(filepath.Join("..", ".."))
+		dir, err := os.MkdirTemp("", "driftctl")
+		if err != nil {
+			driftctlErr = err
+			return
+		}
+		driftctlBin = filepath.Join(dir, "driftctl")
+		cmd := exec.Command("go", "build", "-o", driftctlBin, "./cmd/driftctl")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			driftctlErr = fmt.Errorf("go build ./cmd/driftctl: %v: %s", err, out)
+		}
+	})
+	require.NoError(t, driftctlErr)
+	return driftctlBin
+}
+
+// recordingConfig is a collector that judges and records what it passes with contrib's file
+// exporter, in both of its formats: what users record for `driftctl check`.
+const recordingConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "{{GRPC}}"}
+processors:
+  drift:
+    intent_file: "{{INTENT}}"
+    pairing: {ttl: 5s}
+exporters:
+  file/json:
+    path: "{{DIR}}/recording.json"
+  file/proto:
+    path: "{{DIR}}/recording.pb"
+    format: proto
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [drift]
+      exporters: [file/json, file/proto]
+`
+
+// TestDriftctlAgreesWithTheCollector: the built collector judges both Online Boutique minutes and
+// records them with the file exporter (OTLP/JSON lines and protobuf frames); the driftctl binary
+// judges each recording with the same intent and gives, row by row, the collector's own
+// drift.calls: the same engine, on a recording the ecosystem's exporter wrote.
+func TestDriftctlAgreesWithTheCollector(t *testing.T) {
+	dir := t.TempDir()
+	intentFile := filepath.Join(dir, "intent.yaml")
+	orig, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	// frontend -> currencyservice left out (undeclared_dependency), adservice -> mysql denied
+	changed := strings.Replace(string(orig), "      - currencyservice\n", "", 1) +
+		"rules:\n  - name: ads-from-memory\n    deny: {from: adservice, to: mysql}\n    severity: critical\n"
+	require.NoError(t, os.WriteFile(intentFile, []byte(changed), 0o600))
+	col := collectortest.Start(t, binary, strings.NewReplacer("{{INTENT}}", intentFile, "{{DIR}}", dir).Replace(recordingConfig))
+
+	spans := 0
+	for _, read := range []func() (ptrace.Traces, error){capturetest.Boutique, capturetest.BoutiqueCurrencyFault} {
+		td, err := read()
+		require.NoError(t, err)
+		spans += td.SpanCount()
+		for _, b := range chunks(td, 40) {
+			require.NoError(t, col.Send(context.Background(), b))
+		}
+	}
+	var byCollector map[verdictKey]int64
+	require.Eventually(t, func() bool {
+		scrape, err := col.Scrape()
+		if err != nil || !strings.Contains(scrape, "drift_pairing_pending 0") {
+			return false
+		}
+		byCollector = promCounts(scrape, "drift_calls")
+		return total(byCollector) > 0
+	}, 60*time.Second, 500*time.Millisecond)
+	col.Stop() // the file exporter flushes and closes its files
+	require.Greater(t, total(byCollector), int64(capturetest.BoutiqueCalls), "both minutes were judged")
+
+	for _, file := range []string{"recording.json", "recording.pb"} {
+		cmd := exec.Command(driftctl(t), "check", "--intent", intentFile, "--format", "json", filepath.Join(dir, file))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "drift at warning and above: exit 1; stderr: %s", stderr.String())
+		assert.Equal(t, 1, exit.ExitCode())
+		var r report.Report
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), stderr.String())
+		assert.EqualValues(t, spans, r.Spans, file)
+		byCLI := map[verdictKey]int64{}
+		for _, e := range r.Edges {
+			byCLI[verdictKey{e.Caller, e.Callee, e.Status, e.Kind}] += e.Calls
+		}
+		assert.Equal(t, byCollector, byCLI, "%s: driftctl's rows and the collector's drift.calls", file)
+		assert.Positive(t, byCLI[verdictKey{"adservice", "mysql", "drift", "forbidden_dependency"}])
+		assert.Positive(t, byCLI[verdictKey{"frontend", "currencyservice", "drift", "undeclared_dependency"}])
+	}
+}
