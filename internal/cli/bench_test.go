@@ -76,7 +76,6 @@ func BenchmarkStream(b *testing.B) {
 	})
 }
 
-
 // recordingSpans is the scope spans of td's resource that is res (by service.name), added when
 // new: a trace's spans of one service are one resource's, as its SDK exports them.
 func recordingSpans(td ptrace.Traces, res pcommon.Resource) ptrace.ScopeSpans {
