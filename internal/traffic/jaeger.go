@@ -15,11 +15,7 @@ import (
 // The Jaeger UI's JSON, as its query API answers and its "Download JSON" saves: {"data": [trace,
 // ...]}. Jaeger keeps the types of this shape in an internal package, so they are declared here;
 // the spans then go through Jaeger's model and contrib's Jaeger translator, the conversion
-// contrib's Jaeger receiver runs.
-type jaegerResponse struct {
-	Data []jaegerTrace `json:"data"`
-}
-
+// contrib's Jaeger receiver runs. Only "data" is read, one trace at a time.
 type jaegerTrace struct {
 	TraceID   string                   `json:"traceID"`
 	Spans     []jaegerSpan             `json:"spans"`
