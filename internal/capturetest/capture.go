@@ -90,3 +90,34 @@ func EachSpan(td ptrace.Traces, fn func(pcommon.Resource, ptrace.Span)) {
 		}
 	}
 }
+
+// ByTrace splits td into one request per trace, in the order the traces first appear; a trace's
+// spans of one service share one resource, as its SDK exports them.
+func ByTrace(td ptrace.Traces) []ptrace.Traces {
+	index := map[pcommon.TraceID]int{}
+	var out []ptrace.Traces
+	EachSpan(td, func(res pcommon.Resource, s ptrace.Span) {
+		i, ok := index[s.TraceID()]
+		if !ok {
+			i = len(out)
+			index[s.TraceID()] = i
+			out = append(out, ptrace.NewTraces())
+		}
+		s.CopyTo(scopeOf(out[i], res).Spans().AppendEmpty())
+	})
+	return out
+}
+
+// scopeOf is the scope spans of td's resource that is res (by service.name), added when new.
+func scopeOf(td ptrace.Traces, res pcommon.Resource) ptrace.ScopeSpans {
+	name, _ := res.Attributes().Get("service.name")
+	rss := td.ResourceSpans()
+	for i := range rss.Len() {
+		if v, _ := rss.At(i).Resource().Attributes().Get("service.name"); v.Str() == name.Str() {
+			return rss.At(i).ScopeSpans().At(0)
+		}
+	}
+	rs := rss.AppendEmpty()
+	res.CopyTo(rs.Resource())
+	return rs.ScopeSpans().AppendEmpty()
+}

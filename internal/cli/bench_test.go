@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
@@ -19,21 +18,10 @@ func recording(b *testing.B) ([]byte, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	index := map[pcommon.TraceID]ptrace.Traces{}
-	var order []pcommon.TraceID
-	capturetest.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) {
-		t, ok := index[s.TraceID()]
-		if !ok {
-			t = ptrace.NewTraces()
-			index[s.TraceID()] = t
-			order = append(order, s.TraceID())
-		}
-		s.CopyTo(recordingSpans(t, res).Spans().AppendEmpty())
-	})
 	var buf bytes.Buffer
 	var m ptrace.JSONMarshaler
-	for _, id := range order {
-		line, err := m.MarshalTraces(index[id])
+	for _, trace := range capturetest.ByTrace(td) {
+		line, err := m.MarshalTraces(trace)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,19 +62,4 @@ func BenchmarkStream(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spans), "ns/span")
 	})
-}
-
-// recordingSpans is the scope spans of td's resource that is res (by service.name), added when
-// new: a trace's spans of one service are one resource's, as its SDK exports them.
-func recordingSpans(td ptrace.Traces, res pcommon.Resource) ptrace.ScopeSpans {
-	name, _ := res.Attributes().Get("service.name")
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		if v, _ := rss.At(i).Resource().Attributes().Get("service.name"); v.Str() == name.Str() {
-			return rss.At(i).ScopeSpans().At(0)
-		}
-	}
-	rs := rss.AppendEmpty()
-	res.CopyTo(rs.Resource())
-	return rs.ScopeSpans().AppendEmpty()
 }

@@ -269,26 +269,34 @@ func StartPrometheus(t testing.TB, binary, target string) string {
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 	cmd := exec.Command(binary, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	runUntilCleanup(t, "prometheus", cmd)
+	return "http://" + addr
+}
+
+// runUntilCleanup starts cmd and stops it (an interrupt, then a kill after 10 s) when the test
+// ends, logging its output if the test failed. done is closed when it exits.
+func runUntilCleanup(t testing.TB, name string, cmd *exec.Cmd) (out fmt.Stringer, done <-chan struct{}) {
+	t.Helper()
+	buf := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = buf, buf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		if t.Failed() {
-			t.Logf("prometheus output:\n%s", out.String())
+			t.Logf("%s output:\n%s", name, buf.String())
 		}
 	})
-	return "http://" + addr
+	return buf, exited
 }
 
 // Query runs an instant query against a Prometheus server and returns the label sets of its

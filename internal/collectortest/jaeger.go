@@ -51,26 +51,7 @@ exporters:
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "--config", path)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("jaeger output:\n%s", out.String())
-		}
-	})
+	out, done := runUntilCleanup(t, "jaeger", exec.Command(binary, "--config", path))
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		resp, err := http.Get(j.Query + "/api/services")
 		if err == nil {

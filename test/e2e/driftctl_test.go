@@ -48,9 +48,10 @@ func driftctl(t *testing.T) string {
 	return driftctlBin
 }
 
-// recordingConfig is a collector that judges and records what it passes with contrib's file
-// exporter, in both of its formats: what users record for `driftctl check`.
-const recordingConfig = `
+// judgingConfig is a collector that judges with the drift processor (INTENT) and exports to
+// exporters (YAML of the exporters section, indented), named in the pipeline by names.
+func judgingConfig(intentFile, exporters, names string) string {
+	return strings.NewReplacer("{{INTENT}}", intentFile, "{{EXPORTERS}}", exporters, "{{NAMES}}", names).Replace(`
 receivers:
   otlp:
     protocols:
@@ -60,11 +61,7 @@ processors:
     intent_file: "{{INTENT}}"
     pairing: {ttl: 5s}
 exporters:
-  file/json:
-    path: "{{DIR}}/recording.json"
-  file/proto:
-    path: "{{DIR}}/recording.pb"
-    format: proto
+{{EXPORTERS}}
 service:
   telemetry:
     metrics:
@@ -76,8 +73,22 @@ service:
     traces:
       receivers: [otlp]
       processors: [drift]
-      exporters: [file/json, file/proto]
-`
+      exporters: [{{NAMES}}]
+`)
+}
+
+// plannedDriftIntent writes the Online Boutique intent with two planned drifts: frontend ->
+// currencyservice left out (undeclared_dependency), adservice -> mysql denied (rule
+// ads-from-memory, forbidden_dependency).
+func plannedDriftIntent(t *testing.T) string {
+	orig, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	changed := strings.Replace(string(orig), "      - currencyservice\n", "", 1) +
+		"rules:\n  - name: ads-from-memory\n    deny: {from: adservice, to: mysql}\n    severity: critical\n"
+	path := filepath.Join(t.TempDir(), "intent.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(changed), 0o600))
+	return path
+}
 
 // TestDriftctlAgreesWithTheCollector: the built collector judges both Online Boutique minutes and
 // records them with the file exporter (OTLP/JSON lines and protobuf frames); the driftctl binary
@@ -85,14 +96,10 @@ service:
 // drift.calls: the same engine, on a recording the ecosystem's exporter wrote.
 func TestDriftctlAgreesWithTheCollector(t *testing.T) {
 	dir := t.TempDir()
-	intentFile := filepath.Join(dir, "intent.yaml")
-	orig, err := os.ReadFile(capturetest.BoutiqueIntent())
-	require.NoError(t, err)
-	// frontend -> currencyservice left out (undeclared_dependency), adservice -> mysql denied
-	changed := strings.Replace(string(orig), "      - currencyservice\n", "", 1) +
-		"rules:\n  - name: ads-from-memory\n    deny: {from: adservice, to: mysql}\n    severity: critical\n"
-	require.NoError(t, os.WriteFile(intentFile, []byte(changed), 0o600))
-	col := collectortest.Start(t, binary, strings.NewReplacer("{{INTENT}}", intentFile, "{{DIR}}", dir).Replace(recordingConfig))
+	intentFile := plannedDriftIntent(t)
+	// recorded with contrib's file exporter, in both of its formats, as users record for driftctl
+	col := collectortest.Start(t, binary, judgingConfig(intentFile, `  file/json: {path: "`+dir+`/recording.json"}
+  file/proto: {path: "`+dir+`/recording.pb", format: proto}`, "file/json, file/proto"))
 
 	spans := 0
 	for _, read := range []func() (ptrace.Traces, error){capturetest.Boutique, capturetest.BoutiqueCurrencyFault} {

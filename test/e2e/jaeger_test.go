@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,33 +22,6 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/report"
 )
 
-// jaegerConfig: the drift processor's spans exported over OTLP/HTTP to Jaeger.
-const jaegerConfig = `
-receivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: "{{GRPC}}"}
-processors:
-  drift:
-    intent_file: "{{INTENT}}"
-    pairing: {ttl: 5s}
-exporters:
-  otlp_http:
-    endpoint: "{{JAEGER}}"
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [drift]
-      exporters: [otlp_http]
-`
-
 // TestDriftSearchedInJaeger: the Online Boutique minute (moved to now) with two planned drifts
 // goes through otelcol-drift to a real Jaeger. Jaeger's own query API, searched by the tags
 // DEPLOYMENT.md gives, finds exactly the traces that an independent walk of the raw spans says
@@ -58,14 +29,8 @@ service:
 // gives the collector's drift.calls.
 func TestDriftSearchedInJaeger(t *testing.T) {
 	jaeger := collectortest.StartJaeger(t)
-	dir := t.TempDir()
-	intentFile := filepath.Join(dir, "intent.yaml")
-	orig, err := os.ReadFile(capturetest.BoutiqueIntent())
-	require.NoError(t, err)
-	changed := strings.Replace(string(orig), "      - currencyservice\n", "", 1) +
-		"rules:\n  - name: ads-from-memory\n    deny: {from: adservice, to: mysql}\n    severity: critical\n"
-	require.NoError(t, os.WriteFile(intentFile, []byte(changed), 0o600))
-	col := collectortest.Start(t, binary, strings.NewReplacer("{{INTENT}}", intentFile, "{{JAEGER}}", jaeger.OTLP).Replace(jaegerConfig))
+	intentFile := plannedDriftIntent(t)
+	col := collectortest.Start(t, binary, judgingConfig(intentFile, `  otlp_http: {endpoint: "`+jaeger.OTLP+`"}`, "otlp_http"))
 
 	td, err := capturetest.Boutique()
 	require.NoError(t, err)

@@ -26,7 +26,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	traces := byTrace(td)
+	traces := capturetest.ByTrace(td)
 	f, err := os.Create(*out)
 	if err != nil {
 		log.Fatal(err)
@@ -58,22 +58,6 @@ func main() {
 	fmt.Printf("%s: %d bytes, %d spans\n", *out, written, spans)
 }
 
-// byTrace splits the minute into one request per trace, in the order the traces first appear.
-func byTrace(td ptrace.Traces) []ptrace.Traces {
-	index := map[pcommon.TraceID]int{}
-	var out []ptrace.Traces
-	capturetest.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) {
-		i, ok := index[s.TraceID()]
-		if !ok {
-			i = len(out)
-			index[s.TraceID()] = i
-			out = append(out, ptrace.NewTraces())
-		}
-		s.CopyTo(spansOf(out[i], res).Spans().AppendEmpty())
-	})
-	return out
-}
-
 // shift gives copy c trace ids of its own and moves it c minutes later.
 func shift(td ptrace.Traces, c int) {
 	d := pcommon.Timestamp(time.Duration(c) * time.Minute)
@@ -85,19 +69,4 @@ func shift(td ptrace.Traces, c int) {
 		s.SetStartTimestamp(s.StartTimestamp() + d)
 		s.SetEndTimestamp(s.EndTimestamp() + d)
 	})
-}
-
-// spansOf is the scope spans of td's resource that is res (by service.name), added when new: a
-// trace's spans of one service are one resource's, as its SDK exports them.
-func spansOf(td ptrace.Traces, res pcommon.Resource) ptrace.ScopeSpans {
-	name, _ := res.Attributes().Get("service.name")
-	rss := td.ResourceSpans()
-	for i := range rss.Len() {
-		if v, _ := rss.At(i).Resource().Attributes().Get("service.name"); v.Str() == name.Str() {
-			return rss.At(i).ScopeSpans().At(0)
-		}
-	}
-	rs := rss.AppendEmpty()
-	res.CopyTo(rs.Resource())
-	return rs.ScopeSpans().AppendEmpty()
 }
