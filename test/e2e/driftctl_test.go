@@ -15,11 +15,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/report"
+	"github.com/driftprocessor/driftprocessor/internal/traffic"
 )
 
 var (
@@ -48,7 +51,8 @@ func driftctl(t *testing.T) string {
 	return driftctlBin
 }
 
-// judgingConfig is a collector that judges with the drift processor (INTENT) and exports to
+// judgingConfig is a collector that judges with the drift processor (INTENT), stamping every call
+// (annotate: all), and exports to
 // exporters (YAML of the exporters section, indented), named in the pipeline by names.
 func judgingConfig(intentFile, exporters, names string) string {
 	return strings.NewReplacer("{{INTENT}}", intentFile, "{{EXPORTERS}}", exporters, "{{NAMES}}", names).Replace(`
@@ -59,6 +63,7 @@ receivers:
 processors:
   drift:
     intent_file: "{{INTENT}}"
+    annotate: all
     pairing: {ttl: 5s}
 exporters:
 {{EXPORTERS}}
@@ -93,7 +98,8 @@ func plannedDriftIntent(t *testing.T) string {
 // TestDriftctlAgreesWithTheCollector: the built collector judges both Online Boutique minutes and
 // records them with the file exporter (OTLP/JSON lines and protobuf frames); the driftctl binary
 // judges each recording with the same intent and gives, row by row, the collector's own
-// drift.calls: the same engine, on a recording the ecosystem's exporter wrote.
+// drift.calls and the verdicts it stamped on the recorded spans: the same engine, on a recording
+// the ecosystem's exporter wrote.
 func TestDriftctlAgreesWithTheCollector(t *testing.T) {
 	dir := t.TempDir()
 	intentFile := plannedDriftIntent(t)
@@ -138,7 +144,28 @@ func TestDriftctlAgreesWithTheCollector(t *testing.T) {
 			byCLI[verdictKey{e.Caller, e.Callee, e.Status, e.Kind}] += e.Calls
 		}
 		assert.Equal(t, byCollector, byCLI, "%s: driftctl's rows and the collector's drift.calls", file)
+		assert.Equal(t, stamped(t, filepath.Join(dir, file)), byCLI, "%s: driftctl's rows and what the collector stamped on the spans", file)
 		assert.Positive(t, byCLI[verdictKey{"adservice", "mysql", "drift", "forbidden_dependency"}])
 		assert.Positive(t, byCLI[verdictKey{"frontend", "currencyservice", "drift", "undeclared_dependency"}])
 	}
+}
+
+// stamped counts the verdicts the collector stamped on the spans of a recording.
+func stamped(t *testing.T, path string) map[verdictKey]int64 {
+	out := map[verdictKey]int64{}
+	attr := func(s ptrace.Span, k string) string {
+		if v, ok := s.Attributes().Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	require.NoError(t, traffic.ReadFile(path, traffic.Auto, func(td ptrace.Traces) error {
+		capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+			if status := attr(s, driftconv.AttrStatus); status != "" {
+				out[verdictKey{attr(s, driftconv.AttrCaller), attr(s, driftconv.AttrCallee), status, attr(s, driftconv.AttrKind)}]++
+			}
+		})
+		return nil
+	}))
+	return out
 }
