@@ -2,9 +2,13 @@ package driftprocessor
 
 import (
 	"context"
+	"sync/atomic"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/driftprocessor/driftprocessor/internal/reflexion"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
 
@@ -22,6 +26,8 @@ func (p *driftProcessor) processTraces(_ context.Context, td ptrace.Traces) (ptr
 type stamper struct {
 	stamps     bool // annotate is not none
 	conforming bool // annotate is all: conforming calls are stamped too
+	// maps are the reflexion maps (driftview extensions) this processor feeds, found at start.
+	maps atomic.Pointer[[]*reflexion.Feed]
 }
 
 func newStamper(annotate string) *stamper {
@@ -31,6 +37,38 @@ func newStamper(annotate string) *stamper {
 func (s *stamper) Judged(j *verdict.Judged) {
 	if j.OnSpan && s.stamps && (s.conforming || j.Verdict.Drift()) {
 		annotate(j.Model, j.Call, j.Verdict, j.Span)
+	}
+	if maps := s.maps.Load(); maps != nil {
+		feedMaps(*maps, j)
+	}
+}
+
+// feedMaps hands the call to every reflexion map, with a trace to show when its span is at hand.
+func feedMaps(maps []*reflexion.Feed, j *verdict.Judged) {
+	v := &j.Verdict
+	kind := ""
+	if v.Drift() {
+		kind = v.Kind().String()
+	}
+	var trace pcommon.TraceID
+	if j.OnSpan {
+		trace = j.Span.TraceID()
+	}
+	for _, m := range maps {
+		m.Call(j.Call.Caller.Name, j.Call.Callee.Name, v.Status().String(), kind, trace, j.Now)
+	}
+}
+
+// attachMaps finds the reflexion maps among the host's extensions, as storage is found.
+func (p *driftProcessor) attachMaps(host component.Host) {
+	var maps []*reflexion.Feed
+	for _, ext := range host.GetExtensions() {
+		if a, ok := ext.(reflexion.Attacher); ok {
+			maps = append(maps, a.Attach(p.id.String(), p.engine.Model))
+		}
+	}
+	if len(maps) > 0 {
+		p.stamper.maps.Store(&maps)
 	}
 }
 

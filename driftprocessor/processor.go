@@ -74,6 +74,7 @@ func (p *driftProcessor) start(ctx context.Context, host component.Host) error {
 	if err := p.openStorage(ctx, host); err != nil {
 		return err
 	}
+	p.attachMaps(host)
 	p.wg.Add(1)
 	go p.background()
 	return nil

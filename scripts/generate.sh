@@ -6,7 +6,7 @@
 # proxy here does not serve; what it generates compiles against collector v0.161.0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-components=(driftprocessor driftconnector)
+components=(driftprocessor driftconnector driftview)
 
 # What mdatagen writes, with its checksum: compared before and after with --check.
 generated() {

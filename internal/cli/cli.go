@@ -26,6 +26,7 @@ Usage:
   driftctl impact (--old A | --base REF) --new B [--format text|json|markdown] FILES...
   driftctl explain --intent F CALLER CALLEE [OPERATION]
   driftctl learn [--intent F] [FILES...] [--merge M]... [-o OUT]
+  driftctl map --intent F [--trace-url URL] FILES... [-o map.svg|map.html]
 
 FILES are recorded traffic: OTLP/JSON (a request per file or per line), OTLP protobuf (a message, or
 the file exporter's frames), Jaeger JSON (the UI's download or the query API's answer) or Zipkin v2
@@ -41,6 +42,7 @@ var commands = map[string]command{
 	"impact":   impact,
 	"explain":  explain,
 	"learn":    learnCmd,
+	"map":      mapCmd,
 }
 
 // Run runs driftctl with args (without the program's name) and returns its exit code.

@@ -1,0 +1,151 @@
+package driftview
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.uber.org/zap"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/reflexion"
+	"github.com/driftprocessor/driftprocessor/internal/reflexion/draw"
+)
+
+// view is the extension: the live map its processors feed, and the server that draws it.
+type view struct {
+	cfg    *Config
+	logger *zap.Logger
+	live   *reflexion.Live
+	now    func() time.Time
+
+	mu       sync.Mutex // guards renderer and server
+	renderer *draw.Renderer
+	server   *http.Server
+	done     chan struct{}
+}
+
+var _ reflexion.Attacher = (*view)(nil)
+
+func newView(cfg *Config, logger *zap.Logger) *view {
+	return &view{cfg: cfg, logger: logger, live: reflexion.NewLive(cfg.MaxRows), now: time.Now}
+}
+
+// Attach is how a drift processor finds its way in.
+func (v *view) Attach(source string, model func() *intent.Compiled) *reflexion.Feed {
+	return v.live.Attach(source, model)
+}
+
+func (v *view) Start(ctx context.Context, _ component.Host) error {
+	r, err := draw.NewRenderer(ctx, v.cfg.TraceURL)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", v.cfg.Endpoint)
+	if err != nil {
+		_ = r.Close()
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", v.page)
+	mux.HandleFunc("/map.svg", v.svg)
+	mux.HandleFunc("/api/graph", v.graph)
+	v.mu.Lock()
+	v.renderer = r
+	v.server = &http.Server{Handler: readOnly(mux), ReadHeaderTimeout: 10 * time.Second}
+	v.done = make(chan struct{})
+	server, done := v.server, v.done
+	v.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			v.logger.Error("The drift view stopped serving", zap.Error(err))
+		}
+	}()
+	v.logger.Info("Drift view serving the reflexion map", zap.String("endpoint", "http://"+ln.Addr().String()+"/"))
+	return nil
+}
+
+func (v *view) Shutdown(ctx context.Context) error {
+	v.mu.Lock()
+	server, done, r := v.server, v.done, v.renderer
+	v.mu.Unlock()
+	if server == nil {
+		return nil
+	}
+	err := server.Shutdown(ctx)
+	<-done
+	return errors.Join(err, r.Close())
+}
+
+// readOnly serves GET and HEAD only: nothing on the map writes.
+func readOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "read only", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (v *view) current() *reflexion.Graph {
+	m := v.live.Model()
+	if m == nil {
+		return &reflexion.Graph{}
+	}
+	rows, _ := v.live.Observed(v.now())
+	return reflexion.Build(m, rows, reflexion.Options{CollapseAbove: v.cfg.CollapseAbove, MaxNodes: v.cfg.MaxNodes, MaxEdges: v.cfg.MaxEdges})
+}
+
+func (v *view) draw(ctx context.Context, g *reflexion.Graph) ([]byte, error) {
+	v.mu.Lock()
+	r := v.renderer
+	v.mu.Unlock()
+	return r.SVG(ctx, g)
+}
+
+func (v *view) page(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	g := v.current()
+	svg, err := v.draw(r.Context(), g)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var b bytes.Buffer
+	if err := draw.Page(&b, g, svg, "map.svg"); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (v *view) svg(w http.ResponseWriter, r *http.Request) {
+	svg, err := v.draw(r.Context(), v.current())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	_, _ = w.Write(svg)
+}
+
+func (v *view) graph(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v.current())
+}
