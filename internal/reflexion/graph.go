@@ -41,8 +41,8 @@ type Node struct {
 	Name     string `json:"name"`
 	Zone     string `json:"zone,omitempty"`
 	Layer    string `json:"layer,omitempty"`
-	Kind     string `json:"kind"`               // service, database, messaging, external, unknown, zone
-	Declared bool   `json:"declared"`           // false for a name outside the model
+	Kind     string `json:"kind"`              // service, database, messaging, external, unknown, zone
+	Declared bool   `json:"declared"`          // false for a name outside the model
 	Members  int    `json:"members,omitempty"` // a collapsed zone's nodes
 	// Rank is the node's layer's index (-1 without one): the drawing ranks by it.
 	Rank int `json:"-"`
