@@ -25,16 +25,19 @@ type view struct {
 	live   *reflexion.Live
 	now    func() time.Time
 
-	mu       sync.Mutex // guards renderer and server
-	renderer *draw.Renderer
-	server   *http.Server
-	done     chan struct{}
+	renderer draw.Renderer
+
+	mu     sync.Mutex // guards server and done
+	server *http.Server
+	done   chan struct{}
+	addr   string
 }
 
 var _ reflexion.Attacher = (*view)(nil)
 
 func newView(cfg *Config, logger *zap.Logger) *view {
-	return &view{cfg: cfg, logger: logger, live: reflexion.NewLive(cfg.MaxRows), now: time.Now}
+	return &view{cfg: cfg, logger: logger, live: reflexion.NewLive(cfg.MaxRows), now: time.Now,
+		renderer: draw.Renderer{TraceURL: cfg.TraceURL}}
 }
 
 // Attach is how a drift processor finds its way in.
@@ -42,14 +45,9 @@ func (v *view) Attach(source string, model func() *intent.Compiled) *reflexion.F
 	return v.live.Attach(source, model)
 }
 
-func (v *view) Start(ctx context.Context, _ component.Host) error {
-	r, err := draw.NewRenderer(ctx, v.cfg.TraceURL)
-	if err != nil {
-		return err
-	}
+func (v *view) Start(context.Context, component.Host) error {
 	ln, err := net.Listen("tcp", v.cfg.Endpoint)
 	if err != nil {
-		_ = r.Close()
 		return err
 	}
 	mux := http.NewServeMux()
@@ -57,7 +55,7 @@ func (v *view) Start(ctx context.Context, _ component.Host) error {
 	mux.HandleFunc("/map.svg", v.svg)
 	mux.HandleFunc("/api/graph", v.graph)
 	v.mu.Lock()
-	v.renderer = r
+	v.addr = ln.Addr().String()
 	v.server = &http.Server{Handler: readOnly(mux), ReadHeaderTimeout: 10 * time.Second}
 	v.done = make(chan struct{})
 	server, done := v.server, v.done
@@ -74,14 +72,14 @@ func (v *view) Start(ctx context.Context, _ component.Host) error {
 
 func (v *view) Shutdown(ctx context.Context) error {
 	v.mu.Lock()
-	server, done, r := v.server, v.done, v.renderer
+	server, done := v.server, v.done
 	v.mu.Unlock()
 	if server == nil {
 		return nil
 	}
 	err := server.Shutdown(ctx)
 	<-done
-	return errors.Join(err, r.Close())
+	return err
 }
 
 // readOnly serves GET and HEAD only: nothing on the map writes.
@@ -105,11 +103,11 @@ func (v *view) current() *reflexion.Graph {
 	return reflexion.Build(m, rows, reflexion.Options{CollapseAbove: v.cfg.CollapseAbove, MaxNodes: v.cfg.MaxNodes, MaxEdges: v.cfg.MaxEdges})
 }
 
-func (v *view) draw(ctx context.Context, g *reflexion.Graph) ([]byte, error) {
+// Addr is the address the page is served on, once started.
+func (v *view) Addr() string {
 	v.mu.Lock()
-	r := v.renderer
-	v.mu.Unlock()
-	return r.SVG(ctx, g)
+	defer v.mu.Unlock()
+	return v.addr
 }
 
 func (v *view) page(w http.ResponseWriter, r *http.Request) {
@@ -118,11 +116,7 @@ func (v *view) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := v.current()
-	svg, err := v.draw(r.Context(), g)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+	svg := v.renderer.SVG(g)
 	var b bytes.Buffer
 	if err := draw.Page(&b, g, svg, "map.svg"); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -133,12 +127,8 @@ func (v *view) page(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b.Bytes())
 }
 
-func (v *view) svg(w http.ResponseWriter, r *http.Request) {
-	svg, err := v.draw(r.Context(), v.current())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+func (v *view) svg(w http.ResponseWriter, _ *http.Request) {
+	svg := v.renderer.SVG(v.current())
 	w.Header().Set("Content-Type", "image/svg+xml")
 	_, _ = w.Write(svg)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -59,17 +58,11 @@ func drawMap(run *replay.Run, traceURL string, page bool) ([]byte, error) {
 		rows = append(rows, reflexion.Observed{Caller: e.Caller, Callee: e.Callee, Status: e.Status, Kind: e.Kind, Calls: e.Calls, ExampleTrace: e.ExampleTrace})
 	}
 	g := reflexion.Build(run.Engine().Model(), rows, reflexion.DefaultOptions())
-	ctx := context.Background()
-	r, err := draw.NewRenderer(ctx, traceURL)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	svg, err := r.SVG(ctx, g)
-	if err != nil || !page {
-		return svg, err
+	svg := draw.Renderer{TraceURL: traceURL}.SVG(g)
+	if !page {
+		return svg, nil
 	}
 	var b bytes.Buffer
-	err = draw.Page(&b, g, svg, "")
+	err := draw.Page(&b, g, svg, "")
 	return b.Bytes(), err
 }

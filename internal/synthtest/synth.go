@@ -41,13 +41,16 @@ func (s *System) layer(i int) int      { return min(3, i*4/s.Services) }
 func (s *System) layerStart(i int) int { return (s.layer(i)*s.Services + 3) / 4 }
 func name(i int) string                { return fmt.Sprintf("svc-%04d", i) }
 
+// zone groups ten services (and their databases), as teams own them: what the map collapses.
+func zone(i int) string { return fmt.Sprintf("zone-%02d", i/10) }
+
 // Intent writes the system's intent model.
 func (s *System) Intent() string {
 	var b strings.Builder
 	b.WriteString("version: 1\nsystem: synthetic\nlayers: [l0, l1, l2, l3, data]\nservices:\n")
 	for i := 0; i < s.Services; i++ {
-		fmt.Fprintf(&b, "  %s:\n    layer: l%d\n    ingress: %v\n    aliases: [%s.svc.cluster.local, \"%s:8080\", synth.%s]\n    depends_on:\n",
-			name(i), s.layer(i), s.layer(i) == 0, name(i), name(i), strings.ReplaceAll(name(i), "-", "_"))
+		fmt.Fprintf(&b, "  %s:\n    layer: l%d\n    zone: %s\n    ingress: %v\n    aliases: [%s.svc.cluster.local, \"%s:8080\", synth.%s]\n    depends_on:\n",
+			name(i), s.layer(i), zone(i), s.layer(i) == 0, name(i), name(i), strings.ReplaceAll(name(i), "-", "_"))
 		for _, d := range s.deps[i] {
 			fmt.Fprintf(&b, "      - %s\n", name(d))
 		}
@@ -55,7 +58,7 @@ func (s *System) Intent() string {
 	}
 	b.WriteString("resources:\n")
 	for i := 0; i < s.Services; i++ {
-		fmt.Fprintf(&b, "  db-%04d:\n    kind: database\n    layer: data\n    match: {db.system.name: postgresql, db.namespace: db%04d}\n", i, i)
+		fmt.Fprintf(&b, "  db-%04d:\n    kind: database\n    layer: data\n    zone: %s\n    match: {db.system.name: postgresql, db.namespace: db%04d}\n", i, zone(i), i)
 	}
 	return b.String()
 }

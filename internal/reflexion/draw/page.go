@@ -37,7 +37,7 @@ h1 { font-size: 16px; margin: 0 16px 0 0; }
 	writeSelect(&b, "status", "status", []string{reflexion.Drift, reflexion.Known, reflexion.Conforming, reflexion.Absent})
 	b.WriteString(`<span class="legend"><span style="color:#2e7d32">&#9472; conforming</span><span style="color:#c62828">&#9473; drift (by kind)</span><span style="color:#9e9e9e">&#9476; absent</span><span style="color:#9e9e9e">&#9472; known</span></span>`)
 	b.WriteString("</header>\n<div id=\"map\">")
-	b.Write(svgBody(svg))
+	b.Write(svg)
 	b.WriteString("</div>\n")
 	if g.MoreNodes > 0 || g.MoreEdges > 0 || g.Collapsed {
 		b.WriteString(`<p id="more" style="padding:0 16px">`)
@@ -56,14 +56,6 @@ h1 { font-size: 16px; margin: 0 16px 0 0; }
 	b.WriteString("</script></body></html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// svgBody drops the XML prolog and DOCTYPE Graphviz writes, which do not belong inside HTML.
-func svgBody(svg []byte) []byte {
-	if i := strings.Index(string(svg), "<svg"); i >= 0 {
-		return svg[i:]
-	}
-	return svg
 }
 
 func writeSelect(b *strings.Builder, id, label string, values []string) {

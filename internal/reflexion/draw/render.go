@@ -1,62 +1,23 @@
-// Package draw draws reflexion maps: SVG by Graphviz's dot, and the HTML page around it.
+// Package draw draws reflexion maps as SVG, with a layered layout of its own (layout.go), and the
+// HTML page around them. The live map of the driftview extension and `driftctl map` both draw
+// with it.
 package draw
 
 import (
-	"github.com/driftprocessor/driftprocessor/internal/reflexion"
-
 	"bytes"
-	"context"
 	"fmt"
 	"html"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/goccy/go-graphviz"
+	"github.com/driftprocessor/driftprocessor/internal/reflexion"
 )
 
-// Renderer draws graphs as SVG with Graphviz's dot (compiled to WebAssembly: no cgo, nothing to
-// install). One instance is not safe for concurrent use, so it is held under a lock.
+// Renderer draws graphs. TraceURL links an edge to its example trace: "{trace_id}" is replaced by
+// the trace id (Jaeger: http://host:16686/trace/{trace_id}); empty links nothing.
 type Renderer struct {
-	mu sync.Mutex
-	gv *graphviz.Graphviz
-	// TraceURL links an edge to its example trace: "{trace_id}" is replaced by the trace id
-	// (Jaeger: http://host:16686/trace/{trace_id}); empty links nothing.
 	TraceURL string
-}
-
-// NewRenderer starts Graphviz.
-func NewRenderer(ctx context.Context, traceURL string) (*Renderer, error) {
-	gv, err := graphviz.New(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Renderer{gv: gv.SetLayout(graphviz.DOT), TraceURL: traceURL}, nil
-}
-
-// Close stops Graphviz.
-func (r *Renderer) Close() error { return r.gv.Close() }
-
-// SVG draws g: nodes grouped by zone and ranked by layer, resources in shapes of their own, each
-// edge styled by its status and kind. Every element the page and tests read carries data-*
-// attributes: an edge data-caller, data-callee, data-status and data-kind (its kinds, space
-// separated), a node data-node, data-zone and data-node-kind.
-func (r *Renderer) SVG(ctx context.Context, g *reflexion.Graph) ([]byte, error) {
-	parsed, err := graphviz.ParseBytes(r.dot(g))
-	if err != nil {
-		return nil, fmt.Errorf("reflexion: the map's graph does not parse: %w", err)
-	}
-	defer parsed.Close()
-	var buf bytes.Buffer
-	r.mu.Lock()
-	err = r.gv.Render(ctx, parsed, graphviz.SVG, &buf)
-	r.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return annotate(buf.Bytes(), g), nil
 }
 
 var kindColours = map[string]string{
@@ -70,81 +31,97 @@ const (
 	colourConforming = "#2e7d32"
 	colourAbsent     = "#9e9e9e"
 	colourKnown      = "#bdbdbd"
+	colourDrift      = "#c62828" // a kind without a colour of its own
 )
 
-var nodeShapes = map[string]string{"database": "cylinder", "messaging": "cds", "external": "component", "unknown": "octagon", "zone": "box3d"}
-
-// dot writes the graph in the DOT language. Names from spans are quoted, never markup: Graphviz
-// escapes them in the SVG.
-func (r *Renderer) dot(g *reflexion.Graph) []byte {
+// SVG draws g: nodes in zone bands, ranked top to bottom by layer, resources in shapes of their
+// own, each edge styled by its status and kind. Every element the page and tests read carries
+// data-* attributes: an edge data-caller, data-callee, data-status and data-kind (its kinds, space
+// separated), a node data-node, data-zone and data-node-kind. Every name is escaped.
+func (r Renderer) SVG(g *reflexion.Graph) []byte {
+	p := layout(g)
 	var b bytes.Buffer
-	b.WriteString("digraph map {\n  graph [rankdir=TB, newrank=true, fontname=\"Helvetica\", fontsize=12, nodesep=0.35, ranksep=0.6, tooltip=\" \"];\n")
-	b.WriteString("  node [fontname=\"Helvetica\", fontsize=11, shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", color=\"#455a64\"];\n")
-	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=9, arrowsize=0.7];\n")
-	byZone := map[string][]int{}
-	var zones []string
-	byRank := map[int][]int{}
-	for i, n := range g.Nodes {
-		if n.Zone != "" && n.Kind != "zone" {
-			if byZone[n.Zone] == nil {
-				zones = append(zones, n.Zone)
-			}
-			byZone[n.Zone] = append(byZone[n.Zone], i)
-		}
-		byRank[n.Rank] = append(byRank[n.Rank], i)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="%s" height="%s" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif" font-size="11">`+"\n",
+		num(p.width), num(p.height), num(p.width), num(p.height))
+	b.WriteString(`<style>g.edge:hover path { stroke-width: 4; } g.node:hover rect, g.node:hover path { stroke-width: 2.5; } text { pointer-events: none; }</style>` + "\n")
+	writeMarkers(&b)
+	for _, z := range p.zones {
+		fmt.Fprintf(&b, `<g class="zone" data-zone="%s"><rect x="%s" y="%s" width="%s" height="%s" rx="10" fill="#fafafa" stroke="#90a4ae" stroke-dasharray="6,3"/><text x="%s" y="%s" fill="#546e7a" font-size="12">zone %s</text></g>`+"\n",
+			esc(z.name), num(z.box.x), num(z.box.y), num(z.box.w), num(z.box.h), num(z.box.x+8), num(z.box.y+15), esc(z.name))
 	}
-	for zi, z := range zones {
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%s; style=\"rounded,dashed\"; color=\"#90a4ae\"; fontcolor=\"#546e7a\";\n", zi, quote("zone "+z))
-		for _, i := range byZone[z] {
-			b.WriteString("    ")
-			writeNode(&b, &g.Nodes[i])
-		}
-		b.WriteString("  }\n")
+	index := make(map[string]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		index[n.Name] = i
+	}
+	pairs := map[[2]int]bool{}
+	for i := range g.Edges {
+		e := &g.Edges[i]
+		a, b2 := index[e.Caller], index[e.Callee]
+		pairs[[2]int{a, b2}] = true
+		r.writeEdge(&b, i, e, p.nodes[a], p.nodes[b2], a == b2, pairs[[2]int{b2, a}])
 	}
 	for i := range g.Nodes {
-		if n := &g.Nodes[i]; n.Zone == "" || n.Kind == "zone" {
-			b.WriteString("  ")
-			writeNode(&b, n)
-		}
+		writeNode(&b, &g.Nodes[i], p.nodes[i])
 	}
-	// one rank per layer, top to bottom in the model's order; nodes without a layer find their own
-	for rank := 0; rank < len(g.Layers); rank++ {
-		if ids := byRank[rank]; len(ids) > 0 {
-			b.WriteString("  { rank=same;")
-			for _, i := range ids {
-				fmt.Fprintf(&b, " %s;", g.Nodes[i].ID)
-			}
-			b.WriteString(" }\n")
-		}
-	}
-	ids := make(map[string]string, len(g.Nodes))
-	for _, n := range g.Nodes {
-		ids[n.Name] = n.ID
-	}
-	for i := range g.Edges {
-		r.writeEdge(&b, i, &g.Edges[i], ids)
-	}
-	b.WriteString("}\n")
+	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
 
-func writeNode(b *bytes.Buffer, n *reflexion.Node) {
-	shape := nodeShapes[n.Kind]
-	if shape == "" {
-		shape = "box"
+func writeMarkers(b *bytes.Buffer) {
+	b.WriteString("<defs>")
+	colours := []string{colourConforming, colourAbsent, colourKnown, colourDrift}
+	for _, c := range kindColours {
+		colours = append(colours, c)
 	}
-	fill := "#ffffff"
+	seen := map[string]bool{}
+	for _, c := range colours {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		fmt.Fprintf(b, `<marker id="arrow-%s" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>`, c[1:], c)
+	}
+	b.WriteString("</defs>\n")
+}
+
+func writeNode(b *bytes.Buffer, n *reflexion.Node, at box) {
+	stroke, fill, dash := "#455a64", "#ffffff", ""
 	switch {
 	case !n.Declared:
-		fill = "#fff3e0"
+		fill, dash = "#fff3e0", ` stroke-dasharray="4,2"`
 	case n.Kind != "service" && n.Kind != "zone":
 		fill = "#eceff1"
 	}
-	label := n.Name
-	if n.Members > 0 {
-		label = fmt.Sprintf("%s (%d)", n.Name, n.Members)
+	fmt.Fprintf(b, `<g id="%s" class="node" data-node="%s" data-zone="%s" data-node-kind="%s"><title>%s</title>`,
+		n.ID, esc(n.Name), esc(n.Zone), esc(n.Kind), esc(nodeTooltip(n)))
+	x, y, w, h := at.x, at.y, at.w, at.h
+	switch n.Kind {
+	case "database":
+		ry := 5.0
+		fmt.Fprintf(b, `<path d="M%s,%s A%s,%s 0 0 1 %s,%s V%s A%s,%s 0 0 1 %s,%s Z M%s,%s A%s,%s 0 0 0 %s,%s" fill="%s" stroke="%s"%s/>`,
+			num(x), num(y+ry), num(w/2), num(ry), num(x+w), num(y+ry), num(y+h-ry), num(w/2), num(ry), num(x), num(y+h-ry),
+			num(x), num(y+ry), num(w/2), num(ry), num(x+w), num(y+ry), fill, stroke, dash)
+	case "messaging":
+		fmt.Fprintf(b, `<path d="M%s,%s H%s L%s,%s L%s,%s H%s Z" fill="%s" stroke="%s"%s/>`,
+			num(x), num(y), num(x+w-10), num(x+w), num(y+h/2), num(x+w-10), num(y+h), num(x), fill, stroke, dash)
+	case "zone":
+		fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="%s" rx="4" fill="%s" stroke="%s"/><rect x="%s" y="%s" width="%s" height="%s" rx="3" fill="none" stroke="%s"/>`,
+			num(x), num(y), num(w), num(h), fill, stroke, num(x+3), num(y+3), num(w-6), num(h-6), stroke)
+	default:
+		rx := "8"
+		if n.Kind == "external" || n.Kind == "unknown" {
+			rx, dash = "2", ` stroke-dasharray="4,2"`
+		}
+		fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="%s" rx="%s" fill="%s" stroke="%s"%s/>`, num(x), num(y), num(w), num(h), rx, fill, stroke, dash)
 	}
-	fmt.Fprintf(b, "%s [id=%q, label=%s, shape=%s, fillcolor=%q, tooltip=%s];\n", n.ID, n.ID, quote(label), shape, fill, quote(nodeTooltip(n)))
+	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" fill="#263238">%s</text></g>`+"\n", num(at.cx()), num(y+h/2+4), esc(label(n)))
+}
+
+func label(n *reflexion.Node) string {
+	if n.Members > 0 {
+		return fmt.Sprintf("%s (%d)", n.Name, n.Members)
+	}
+	return n.Name
 }
 
 func nodeTooltip(n *reflexion.Node) string {
@@ -152,8 +129,11 @@ func nodeTooltip(n *reflexion.Node) string {
 	if n.Layer != "" {
 		parts = append(parts, "layer "+n.Layer)
 	}
-	if n.Zone != "" {
+	if n.Zone != "" && n.Kind != "zone" {
 		parts = append(parts, "zone "+n.Zone)
+	}
+	if n.Members > 0 {
+		parts = append(parts, strconv.Itoa(n.Members)+" nodes")
 	}
 	if !n.Declared {
 		parts = append(parts, "not in the model")
@@ -161,44 +141,95 @@ func nodeTooltip(n *reflexion.Node) string {
 	return strings.Join(parts, " · ")
 }
 
-func (r *Renderer) writeEdge(b *bytes.Buffer, i int, e *reflexion.Edge, ids map[string]string) {
-	colour, style, width := colourConforming, "solid", "1.2"
+// writeEdge draws a curve from the caller to the callee: down from the bottom of the caller when
+// the callee is below, up from its top when above, an arc under the row between nodes of one rank,
+// a loop for a call to itself. The two directions of one pair are drawn apart.
+func (r Renderer) writeEdge(b *bytes.Buffer, i int, e *reflexion.Edge, from, to box, self, reverse bool) {
+	colour, dash, width := colourConforming, "", "1.3"
 	switch e.Status {
 	case reflexion.Drift:
-		colour, width = colourConforming, "2.2"
-		if len(e.Kinds) > 0 {
-			colour = kindColours[e.Kinds[0]]
+		colour, width = colourDrift, "2.4"
+		if c, ok := kindColours[firstKind(e)]; ok {
+			colour = c
 		}
 	case reflexion.Known:
 		colour = colourKnown
 	case reflexion.Absent:
-		colour, style = colourAbsent, "dashed"
+		colour, dash = colourAbsent, ` stroke-dasharray="6,4"`
 	}
-	attrs := fmt.Sprintf("id=\"e%d\", color=%q, fontcolor=%q, style=%s, penwidth=%s, label=%s, tooltip=%s",
-		i, colour, colour, style, width, quote(edgeLabel(e)), quote(edgeTooltip(e)))
-	if e.Status == reflexion.Absent || (e.Status == reflexion.Drift && !e.Declared) {
-		attrs += ", constraint=false" // drift and absence do not move the declared layout
+	d, lx, ly := curve(from, to, self, reverse)
+	fmt.Fprintf(b, `<g id="e%d" class="edge" data-caller="%s" data-callee="%s" data-status="%s" data-kind="%s"><title>%s</title>`,
+		i, esc(e.Caller), esc(e.Callee), e.Status, esc(strings.Join(e.Kinds, " ")), esc(edgeTooltip(e)))
+	link := r.TraceURL != "" && e.ExampleTrace != ""
+	if link {
+		fmt.Fprintf(b, `<a href="%s" xlink:href="%s" target="_blank">`, esc(r.traceLink(e)), esc(r.traceLink(e)))
 	}
-	if r.TraceURL != "" && e.ExampleTrace != "" {
-		attrs += ", URL=" + quote(strings.ReplaceAll(r.TraceURL, "{trace_id}", e.ExampleTrace)) + ", target=\"_blank\""
+	fmt.Fprintf(b, `<path d="%s" fill="none" stroke="%s" stroke-width="%s"%s marker-end="url(#arrow-%s)"/>`, d, colour, width, dash, colour[1:])
+	if link {
+		b.WriteString("</a>")
 	}
-	fmt.Fprintf(b, "  %s -> %s [%s];\n", ids[e.Caller], ids[e.Callee], attrs)
+	lines := edgeLabel(e)
+	for j, line := range lines {
+		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="9" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
+			num(lx), num(ly+float64(j)*11-float64(len(lines)-1)*5.5), colour, esc(line))
+	}
+	b.WriteString("</g>\n")
 }
 
-func edgeLabel(e *reflexion.Edge) string {
-	var parts []string
-	if e.Status == reflexion.Drift || e.Status == reflexion.Known {
-		parts = append(parts, strings.Join(e.Kinds, ", "))
+func (r Renderer) traceLink(e *reflexion.Edge) string {
+	return strings.ReplaceAll(r.TraceURL, "{trace_id}", e.ExampleTrace)
+}
+
+func firstKind(e *reflexion.Edge) string {
+	if len(e.Kinds) == 0 {
+		return ""
+	}
+	return e.Kinds[0]
+}
+
+// curve is the path of an edge and where its label goes (the curve's middle).
+func curve(from, to box, self, reverse bool) (d string, lx, ly float64) {
+	shift := 0.0
+	if reverse {
+		shift = 9
+	}
+	if self {
+		x, y := from.x+from.w, from.y+from.h/2
+		return fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s", num(x), num(y-6), num(x+36), num(y-30), num(x+36), num(y+30), num(x), num(y+6)), x + 30, y
+	}
+	var x0, y0, x3, y3, c float64
+	switch {
+	case to.y > from.y:
+		x0, y0, x3, y3 = from.cx()+shift, from.y+from.h, to.cx()+shift, to.y
+		c = (y3 - y0) / 2
+	case to.y < from.y:
+		x0, y0, x3, y3 = from.cx()+shift, from.y, to.cx()+shift, to.y+to.h
+		c = (y3 - y0) / 2
+	default: // one rank: an arc below it, apart from the calls that come in from above
+		x0, y0, x3, y3 = from.cx(), from.y+from.h, to.cx()+shift, to.y+to.h
+		c = 28 + shift
+		d = fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s", num(x0), num(y0), num(x0), num(y0+c), num(x3), num(y3+c), num(x3), num(y3))
+		return d, (x0 + x3) / 2, y0 + c*0.75
+	}
+	x1, y1, x2, y2 := x0, y0+c, x3, y3-c
+	d = fmt.Sprintf("M%s,%s C%s,%s %s,%s %s,%s", num(x0), num(y0), num(x1), num(y1), num(x2), num(y2), num(x3), num(y3))
+	return d, (x0 + 3*x1 + 3*x2 + x3) / 8, (y0 + 3*y1 + 3*y2 + y3) / 8
+}
+
+func edgeLabel(e *reflexion.Edge) []string {
+	var lines []string
+	if (e.Status == reflexion.Drift || e.Status == reflexion.Known) && len(e.Kinds) > 0 {
+		lines = append(lines, strings.Join(e.Kinds, ", "))
 	}
 	switch {
 	case e.Status == reflexion.Absent:
-		parts = append(parts, "absent")
+		lines = append(lines, "absent")
 	case e.PerMinute > 0:
-		parts = append(parts, strconv.FormatFloat(e.PerMinute, 'f', 1, 64)+"/min")
+		lines = append(lines, strconv.FormatFloat(e.PerMinute, 'f', 0, 64)+"/min")
 	default:
-		parts = append(parts, strconv.FormatInt(e.Calls, 10)+" calls")
+		lines = append(lines, strconv.FormatInt(e.Calls, 10)+" calls")
 	}
-	return strings.Join(parts, "\n")
+	return lines
 }
 
 func edgeTooltip(e *reflexion.Edge) string {
@@ -208,6 +239,9 @@ func edgeTooltip(e *reflexion.Edge) string {
 	}
 	if e.Status != reflexion.Absent {
 		t += fmt.Sprintf("; %d calls", e.Calls)
+		if e.PerMinute > 0 {
+			t += ", " + strconv.FormatFloat(e.PerMinute, 'f', 0, 64) + " in the last minute"
+		}
 	}
 	if !e.FirstSeen.IsZero() {
 		t += "; first seen " + e.FirstSeen.UTC().Format(time.RFC3339)
@@ -221,32 +255,6 @@ func edgeTooltip(e *reflexion.Edge) string {
 	return t
 }
 
-// quote writes s as a DOT string: quotes and backslashes escaped, so that nothing in a name is
-// read as a Graphviz escape (\N, \G, \l ...).
-func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
-}
+func esc(s string) string { return html.EscapeString(s) }
 
-var elementOpen = regexp.MustCompile(`<g id="([ne])(\d+)" class="(?:node|edge)"`)
-
-// annotate adds the data-* attributes to the elements Graphviz drew for nodes and edges, escaped.
-func annotate(svg []byte, g *reflexion.Graph) []byte {
-	return elementOpen.ReplaceAllFunc(svg, func(m []byte) []byte {
-		sub := elementOpen.FindSubmatch(m)
-		i, err := strconv.Atoi(string(sub[2]))
-		if err != nil {
-			return m
-		}
-		var attrs string
-		switch {
-		case sub[1][0] == 'n' && i < len(g.Nodes):
-			n := &g.Nodes[i]
-			attrs = fmt.Sprintf(` data-node="%s" data-zone="%s" data-node-kind="%s"`, html.EscapeString(n.Name), html.EscapeString(n.Zone), n.Kind)
-		case sub[1][0] == 'e' && i < len(g.Edges):
-			e := &g.Edges[i]
-			attrs = fmt.Sprintf(` data-caller="%s" data-callee="%s" data-status="%s" data-kind="%s"`,
-				html.EscapeString(e.Caller), html.EscapeString(e.Callee), e.Status, strings.Join(e.Kinds, " "))
-		}
-		return append(m[:len(m):len(m)], attrs...)
-	})
-}
+func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
