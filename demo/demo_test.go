@@ -60,6 +60,8 @@ func TestMain(m *testing.M) {
 }
 
 const demoCollector = `
+extensions:
+  driftview: {endpoint: "MAPADDR"}
 receivers:
   otlp:
     protocols:
@@ -74,6 +76,7 @@ exporters:
   otlp_http:
     endpoint: "SINK"
 service:
+  extensions: [driftview]
   telemetry:
     metrics:
       readers:
@@ -119,10 +122,11 @@ func (e *edges) has(edge, verdict string) bool {
 	return e.seen[edge][verdict]
 }
 
-// runShop starts the collector and the shop and sends requests until stop is closed.
-func runShop(t *testing.T, sink *otlpsinktest.Sink) (*shop.Shop, *collectortest.Collector, func()) {
+// runShop starts the collector (its map at mapAddr) and the shop, and sends requests until stop is
+// called.
+func runShop(t *testing.T, sink *otlpsinktest.Sink, mapAddr string) (*shop.Shop, *collectortest.Collector, func()) {
 	intent, _ := filepath.Abs(filepath.Join("..", "testdata", "demo", "intent.yaml"))
-	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", intent, "SINK", sink.Endpoint).Replace(demoCollector))
+	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", intent, "SINK", sink.Endpoint, "MAPADDR", mapAddr).Replace(demoCollector))
 	col.WaitMetric("drift_pairing_pending") // ready
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := shop.Start(ctx, col.GRPCAddr, t.TempDir())
@@ -162,7 +166,8 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 	sink, err := otlpsinktest.Start("127.0.0.1:0", e.batch)
 	require.NoError(t, err)
 	defer sink.Close()
-	s, col, stop := runShop(t, sink)
+	mapAddr := fmt.Sprintf("127.0.0.1:%d", collectortest.FreePort(t))
+	s, col, stop := runShop(t, sink, mapAddr)
 
 	require.Eventually(t, func() bool {
 		for _, edge := range declared {
@@ -189,6 +194,7 @@ func TestDemoFindsEveryPlannedDrift(t *testing.T) {
 		return true
 	}, 60*time.Second, 100*time.Millisecond, "every planned drift is found")
 	time.Sleep(time.Second)
+	checkMapInBrowser(t, "http://"+mapAddr+"/")
 	stop()
 
 	e.mu.Lock()

@@ -22,6 +22,7 @@ if ! kill -0 "${pids[0]}" 2>/dev/null; then
   exit 1
 fi
 echo "collector running, config testdata/demo/collector.yaml, log $log, metrics http://127.0.0.1:8888/metrics"
+echo "the reflexion map (intent and reality, live): http://127.0.0.1:55690/"
 
 if [[ "${PROMETHEUS:-}" == 1 ]]; then
   if ! command -v prometheus >/dev/null; then
