@@ -18,7 +18,9 @@ type mapExtension struct{ *reflexion.Live }
 func (mapExtension) Start(context.Context, component.Host) error { return nil }
 func (mapExtension) Shutdown(context.Context) error              { return nil }
 
-type mapHost struct{ ext map[component.ID]component.Component }
+type mapHost struct {
+	ext map[component.ID]component.Component
+}
 
 func (h mapHost) GetExtensions() map[component.ID]component.Component { return h.ext }
 
