@@ -27,6 +27,8 @@ Usage:
   driftctl explain --intent F CALLER CALLEE [OPERATION]
   driftctl learn [--intent F] [FILES...] [--merge M]... [-o OUT]
   driftctl map --intent F [--trace-url URL] FILES... [-o map.svg|map.html]
+  driftctl import backstage|networkpolicy PATH... [--into F] [--label app] [-o OUT]
+  driftctl export networkpolicy|istio|otterize --intent F [--namespace N] [--label app] [--enforce] [-o OUT]
 
 FILES are recorded traffic: OTLP/JSON (a request per file or per line), OTLP protobuf (a message, or
 the file exporter's frames), Jaeger JSON (the UI's download or the query API's answer) or Zipkin v2
@@ -43,6 +45,8 @@ var commands = map[string]command{
 	"explain":  explain,
 	"learn":    learnCmd,
 	"map":      mapCmd,
+	"import":   importCmd,
+	"export":   exportCmd,
 }
 
 // Run runs driftctl with args (without the program's name) and returns its exit code.
