@@ -27,7 +27,7 @@ Usage:
   driftctl explain --intent F CALLER CALLEE [OPERATION]
   driftctl learn [--intent F] [FILES...] [--merge M]... [-o OUT]
   driftctl map --intent F [--trace-url URL] FILES... [-o map.svg|map.html]
-  driftctl import backstage|networkpolicy PATH... [--into F] [--label app] [-o OUT]
+  driftctl import backstage|networkpolicy|structurizr|openslo PATH... [--into F] [-o OUT]
   driftctl export networkpolicy|istio|otterize --intent F [--namespace N] [--label app] [--enforce] [-o OUT]
 
 FILES are recorded traffic: OTLP/JSON (a request per file or per line), OTLP protobuf (a message, or

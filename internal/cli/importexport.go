@@ -12,18 +12,24 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 )
 
+const importKinds = "backstage, networkpolicy, structurizr, openslo"
+
 // importCmd: `driftctl import KIND PATH... [--into F] [-o OUT]`.
 func importCmd(args []string, out, errOut io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	into := fs.String("into", "", "merge into this intent file, keeping what it holds (default: a new intent)")
 	output := fs.String("o", "", "write the intent here (default: standard output)")
 	label := fs.String("label", "app", "networkpolicy: the pod label that names a service")
+	unit := fs.String("latency-unit", "ms", "openslo: the unit of a threshold objective's value (OpenSLO values have none)")
+	var layerTags, zoneTags list
+	fs.Var(&layerTags, "layer-tag", "structurizr: TAG=LAYER, elements with the tag go in the layer (repeatable)")
+	fs.Var(&zoneTags, "zone-tag", "structurizr: TAG=ZONE, elements with the tag go in the zone (repeatable; default: a container's zone is its software system)")
 	pos, ok := parse(fs, args, errOut)
 	if !ok {
 		return ExitUsage
 	}
 	if len(pos) < 2 {
-		return usageError(errOut, "import", "want KIND PATH..., KIND one of backstage, networkpolicy")
+		return usageError(errOut, "import", "want KIND PATH..., KIND one of %s", importKinds)
 	}
 	var r *importing.Result
 	var err error
@@ -32,8 +38,16 @@ func importCmd(args []string, out, errOut io.Writer) int {
 		r, err = importing.Backstage(pos[1:]...)
 	case "networkpolicy":
 		r, err = importing.NetworkPolicies(*label, pos[1:]...)
+	case "openslo":
+		r, err = importing.OpenSLO(*unit, pos[1:]...)
+	case "structurizr":
+		var tags importing.TagMap
+		if tags, err = importing.ParseTagMap(layerTags, zoneTags); err != nil {
+			return usageError(errOut, "import", "%v", err)
+		}
+		r, err = importing.Structurizr(tags, pos[1:]...)
 	default:
-		return usageError(errOut, "import", "kind %q: one of backstage, networkpolicy", pos[0])
+		return usageError(errOut, "import", "kind %q: one of %s", pos[0], importKinds)
 	}
 	if err != nil {
 		fmt.Fprintf(errOut, "driftctl import: %v\n", err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/importing"
+	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/report"
 )
 
@@ -321,3 +322,79 @@ func TestBadSources(t *testing.T) {
 	assert.Contains(t, errOut, strict+`:1: NetworkPolicy: json: unknown field "podSelectr"`)
 	_ = fmt.Sprint()
 }
+
+// TestStructurizrExamples: Structurizr's examples make intents that validate: containers are the
+// services, a Datastore a database, an External system an external resource, a person's
+// relationship an ingress; tags go to layers and zones when asked; a relationship to a name the
+// model lacks is an error at its line.
+func TestStructurizrExamples(t *testing.T) {
+	dsl := sources("structurizr", "microservices", "workspace.dsl")
+	out := filepath.Join(t.TempDir(), "intent.yaml")
+	code, _, errOut := driftctl(t, "import", "structurizr", "--layer-tag", "API=api", "--layer-tag", "Datastore=data", "--zone-tag", "External=outside", dsl, "-o", out)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, errOut, "20 nodes, 24 dependencies; 0 skipped", "26 relationships, two of them from the user: ingress")
+	code, lint, _ := driftctl(t, "validate", out)
+	assert.Equal(t, ExitOK, code, lint)
+	m, _, err := intentLoad(out)
+	require.NoError(t, err)
+	node := func(name string) (kind, layer, zone string, ingress bool) {
+		id := m.Lookup(name)
+		require.NotEqual(t, -1, int(id), name)
+		n := m.Node(id)
+		if n.Layer >= 0 {
+			layer = m.Layers[n.Layer]
+		}
+		return n.Kind.String(), layer, n.Zone, n.Ingress
+	}
+	k, l, z, in := node("web-server")
+	assert.Equal(t, []any{"service", "", "software-system-a", true}, []any{k, l, z, in})
+	k, l, z, _ = node("service-3-api")
+	assert.Equal(t, []any{"service", "api", "software-system-a"}, []any{k, l, z})
+	k, l, _, _ = node("service-3-database")
+	assert.Equal(t, []any{"database", "data"}, []any{k, l})
+	k, _, z, _ = node("software-system-b")
+	assert.Equal(t, []any{"external", "outside"}, []any{k, z})
+	assert.NotNil(t, m.Dependency(m.Lookup("service-5-api"), m.Lookup("software-system-b")))
+
+	code, _, errOut = driftctl(t, "import", "structurizr", sources("structurizr", "big-bank-plc", "workspace.dsl"))
+	assert.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, errOut, "8 nodes, 6 dependencies; 10 skipped")
+	assert.Contains(t, errOut, "big-bank-plc/workspace.dsl:38: Internet Banking System -> Mainframe Banking System skipped: a person, or a software system drawn through its containers")
+
+	bad := filepath.Join(t.TempDir(), "bad.dsl")
+	require.NoError(t, os.WriteFile(bad, []byte("workspace {\n  model {\n    a = softwareSystem \"A\"\n    a -> nowhere \"Uses\"\n  }\n}\n"), 0o600))
+	code, _, errOut = driftctl(t, "import", "structurizr", bad)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, bad+`:4: "nowhere" names no element of the model`)
+}
+
+// TestOpenSLOExamples: the OpenSLO examples become expect_incoming blocks: a latency objective
+// (lt 500, target 0.99) a p99 of 500 ms, a ratio objective (target 0.99) an error rate of 1%; an
+// objective that cannot be held is skipped with why; merged into an intent, a hand-written
+// expect_incoming wins.
+func TestOpenSLOExamples(t *testing.T) {
+	files, err := filepath.Glob(sources("openslo", "*", "*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, 4)
+	out := filepath.Join(t.TempDir(), "intent.yaml")
+	code, _, errOut := driftctl(t, append([]string{"import", "openslo", "-o", out}, files...)...)
+	require.Equal(t, ExitOK, code, errOut)
+	m, _, err := intentLoad(out)
+	require.NoError(t, err)
+	assert.True(t, m.HasExpectations())
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "web-shop:\n    expect_incoming: {latency: {p99: 500ms}, error_rate: 1%}")
+	assert.Contains(t, string(data), "web-availability:\n    expect_incoming: {error_rate: 0.5%}")
+	assert.Contains(t, errOut, "timeslices-slo.yaml:2: SLO service-availability objectives[1:] skipped: one expectation per service")
+
+	base := filepath.Join(t.TempDir(), "base.yaml")
+	require.NoError(t, os.WriteFile(base, []byte("version: 1\nservices:\n  # the shop\n  web-shop:\n    ingress: true\n    expect_incoming: {latency: {max: 2s}}   # agreed with the shop team\n"), 0o600))
+	code, merged, errOut := driftctl(t, append([]string{"import", "openslo", "--into", base}, files...)...)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, merged, "# the shop")
+	assert.Contains(t, merged, "expect_incoming: {latency: {max: 2s}} # agreed with the shop team")
+	assert.NotContains(t, merged, "p99: 500ms", "the hand-written block wins")
+}
+
+var intentLoad = intent.Load

@@ -16,11 +16,13 @@ type Service struct {
 	Name      string
 	Kind      string // "" for a service
 	Zone      string
+	Layer     string // added to the intent's layers when it is not among them
 	Owner     string
 	Ingress   bool  // reachable from outside the traced system
 	Ports     []int // the ports it serves on, written as name:port aliases
 	DependsOn []Dependency
-	Source    string // where it was declared: entity ref or policy, file:line
+	Expect    *Expect // expect_incoming
+	Source    string  // where it was declared: entity ref or policy, file:line
 }
 
 // Dependency is one declared dependency and where it came from.

@@ -25,19 +25,20 @@ func Merge(base []byte, r *Result) ([]byte, error) {
 		return nil, fmt.Errorf("the intent to merge into is not a mapping")
 	}
 	root := doc.Content[0]
-	services, resources := section(root, "services"), section(root, "resources")
+	addLayers(root, r)
+	services := section(root, "services")
 	for _, s := range r.Services {
 		if n := value(services, s.Name); n != nil {
 			mergeNode(n, s)
 			continue
 		}
-		if n := value(resources, s.Name); n != nil {
+		if n := value(value(root, "resources"), s.Name); n != nil {
 			mergeNode(n, s)
 			continue
 		}
 		into := services
 		if s.Kind != "" {
-			into = resources
+			into = section(root, "resources")
 		}
 		key := str(s.Name)
 		key.HeadComment = "imported from " + s.Source
@@ -50,6 +51,24 @@ func Merge(base []byte, r *Result) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), enc.Close()
+}
+
+// addLayers appends to the intent's layers (the lowest last) each layer an import names that it
+// lacks.
+func addLayers(root *yaml.Node, r *Result) {
+	layers := value(root, "layers")
+	for _, s := range r.Services {
+		if s.Layer == "" {
+			continue
+		}
+		if layers == nil {
+			layers = &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			root.Content = append(root.Content, str("layers"), layers)
+		}
+		if !slices.ContainsFunc(layers.Content, func(n *yaml.Node) bool { return n.Value == s.Layer }) {
+			layers.Content = append(layers.Content, str(s.Layer))
+		}
+	}
 }
 
 // section is the mapping under key, added (empty) when missing.
@@ -84,6 +103,9 @@ func newNode(s *Service) *yaml.Node {
 	if s.Kind != "" {
 		add("kind", str(s.Kind))
 	}
+	if s.Layer != "" {
+		add("layer", str(s.Layer))
+	}
 	if s.Zone != "" {
 		add("zone", str(s.Zone))
 	}
@@ -95,6 +117,9 @@ func newNode(s *Service) *yaml.Node {
 	}
 	if len(s.Ports) > 0 {
 		add("aliases", aliases(s, nil))
+	}
+	if s.Expect != nil {
+		add("expect_incoming", expectNode(s.Expect))
 	}
 	if len(s.DependsOn) > 0 && s.Kind == "" {
 		deps := &yaml.Node{Kind: yaml.SequenceNode}
@@ -129,6 +154,11 @@ func mergeNode(n *yaml.Node, s *Service) {
 			n.Content = append(n.Content, str("aliases"), aliases(s, nil))
 		}
 	}
+	if s.Expect != nil && value(n, "expect_incoming") == nil {
+		k := str("expect_incoming")
+		k.LineComment = s.Expect.Source
+		n.Content = append(n.Content, k, expectNode(s.Expect))
+	} // a hand-written expect_incoming wins
 	if len(s.DependsOn) == 0 || s.Kind != "" {
 		return
 	}
@@ -168,6 +198,24 @@ func aliases(s *Service, seq *yaml.Node) *yaml.Node {
 		}
 	}
 	return seq
+}
+
+func expectNode(e *Expect) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	if e.LatencyMax != "" || e.LatencyP99 != "" {
+		l := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		if e.LatencyMax != "" {
+			l.Content = append(l.Content, str("max"), str(e.LatencyMax))
+		}
+		if e.LatencyP99 != "" {
+			l.Content = append(l.Content, str("p99"), str(e.LatencyP99))
+		}
+		n.Content = append(n.Content, str("latency"), l)
+	}
+	if e.ErrorRate != "" {
+		n.Content = append(n.Content, str("error_rate"), str(e.ErrorRate))
+	}
+	return n
 }
 
 func str(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
