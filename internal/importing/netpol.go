@@ -52,7 +52,8 @@ func Strict(n *yaml.Node, v any) error {
 // NetworkPolicies imports Kubernetes NetworkPolicy files: each policy's pods are a service (named by
 // label); an ingress rule's pod selectors are callers that depend on it, an ingress rule from
 // anywhere makes it an ingress, an egress rule's pod selectors are dependencies of it; ports become
-// name:port aliases. What names no service (a namespace or address block alone, a policy for every
+// name:port aliases; a policy's namespace, and a peer's namespaceSelector by name, are zones. What
+// names no service (a namespace or address block alone, a policy for every
 // pod) is skipped and counted.
 func NetworkPolicies(label string, files ...string) (*Result, error) {
 	r := &Result{}
@@ -96,6 +97,9 @@ func (r *Result) networkPolicy(label, file string, doc *yaml.Node, line int) err
 	}
 	svc := r.Service(target, source)
 	svc.Source = source // its own policy, though a policy read before may have named it as a peer
+	if p.Namespace != "" {
+		svc.Zone = p.Namespace
+	}
 	for i, rule := range p.Spec.Ingress {
 		for _, port := range rule.Ports {
 			if port.Port != nil {
@@ -111,6 +115,9 @@ func (r *Result) networkPolicy(label, file string, doc *yaml.Node, line int) err
 			if caller == "" {
 				r.Skip(where, fmt.Sprintf("NetworkPolicy %s ingress[%d].from[%d]", p.Name, i, j), why)
 				continue
+			}
+			if ns := namespaceOf(peer); ns != "" {
+				r.Service(caller, source).Zone = ns
 			}
 			r.Service(caller, source)
 			r.Depend(caller, target, source)
@@ -132,6 +139,14 @@ func (r *Result) networkPolicy(label, file string, doc *yaml.Node, line int) err
 		}
 	}
 	return nil
+}
+
+// namespaceOf is the namespace a peer's namespaceSelector names (kubernetes.io/metadata.name), if one.
+func namespaceOf(peer networkingv1.NetworkPolicyPeer) string {
+	if peer.NamespaceSelector == nil {
+		return ""
+	}
+	return peer.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]
 }
 
 // peerService is the service a policy peer names, or why it names none.
