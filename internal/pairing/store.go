@@ -175,6 +175,34 @@ func (s *Store) Take(k Key) (Entry, bool) {
 	return sl.entry(), true
 }
 
+// PutIfAbsent stores e under k unless an entry is there already: then that entry is removed and
+// returned instead, and e is not stored. The two sides of a call can arrive in batches judged at
+// the same time, each finding nothing when it looks (Take); whichever stores second finds the first
+// here, in one critical section, so that the two pair rather than the second replacing the first.
+func (s *Store) PutIfAbsent(k Key, e Entry, now time.Time, evicted func(Entry)) (Entry, bool) {
+	p := s.periodOf(now)
+	sh, h := s.shard(k)
+	sh.mu.Lock()
+	if i := sh.entries.find(k, h); i >= 0 {
+		sl := sh.entries.recs[i].sl
+		sh.entries.remove(i)
+		sh.removed(sl.state)
+		sh.mu.Unlock()
+		return sl.entry(), true
+	}
+	var out slot
+	var dropped bool
+	if sh.entries.n >= sh.max {
+		out, dropped = sh.evictOld(p)
+	}
+	sh.entries.insert(k, h, pack(e, p))
+	sh.mu.Unlock()
+	if dropped && evicted != nil && out.state != Expired {
+		evicted(out.entry())
+	}
+	return Entry{}, false
+}
+
 // Put stores e under k, replacing any entry there. When the store is full, an entry among the
 // oldest of k's shard is evicted and handed to evicted, as if its time had run out.
 func (s *Store) Put(k Key, e Entry, now time.Time, evicted func(Entry)) {

@@ -279,7 +279,16 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
 	}
 	b.observe(span, &e)
-	b.r.store.Put(k, e, b.now, b.expired)
+	partner, ok = b.r.store.PutIfAbsent(k, e, b.now, b.expired)
+	switch {
+	case !ok:
+	case partner.State == pairing.SeenServer: // its server came in a batch judged at the same time
+		emitPaired()
+	case partner.State == pairing.Expired:
+		b.sink.Late()
+	default: // the mark of a client span judged before under the same id: this one waits instead
+		b.r.store.Put(k, e, b.now, b.expired)
+	}
 }
 
 // server handles a SERVER or CONSUMER span that found no client in its batch.
@@ -297,24 +306,28 @@ func (b *batch) server(ref *spanRef) {
 	}
 	k := key(span.TraceID(), parent)
 	e, ok := b.r.store.Take(k)
-	switch {
-	case ok && e.State == pairing.PendingClient:
+	if !ok {
+		mine := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
+			OpText: span.Name(), Early: b.now.Before(b.r.graceEnds)}
+		b.observe(span, &mine)
+		// its client may have come in a batch judged at the same time: then it is found here
+		if e, ok = b.r.store.PutIfAbsent(k, mine, b.now, b.expired); !ok {
+			return
+		}
+	}
+	switch e.State {
+	case pairing.PendingClient:
 		b.s.ops = opSource{first: span, stored: e.Operation, storedFirst: true, firstIsServer: true,
 			client: clientSeen{duration: e.Duration, failed: e.Failed, seen: true}}
 		b.emit(peerOf(b.m, e.Service, intent.KindService), service, span, ref.resource)
-	case ok && e.State == pairing.JudgedClient:
+	case pairing.JudgedClient:
 		// judged on its client span already
-	case ok && e.State == pairing.Expired:
+	case pairing.Expired:
 		b.sink.Late() // its client waited out the TTL and was judged then
-	case ok && e.State == pairing.SeenServer:
+	case pairing.SeenServer:
 		// a second server span under one client span: keep the first waiting, count this one
 		b.r.store.Put(k, e, b.now, b.expired)
 		b.sink.Unresolved(service.Name, driftconv.UnresolvedDuplicateServer)
-	default:
-		e := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
-			OpText: span.Name(), Early: b.now.Before(b.r.graceEnds)}
-		b.observe(span, &e)
-		b.r.store.Put(k, e, b.now, b.expired)
 	}
 }
 
