@@ -12,8 +12,15 @@ bench_inputs() {
 # (gzip, sending queue) to that endpoint, as a collector in production exports to its backend;
 # EXPORT_COMPRESSION sets its compression (none, zstd, ...) instead.
 # With PROFILE, the pprof extension writes the collector's CPU profile there when it stops.
+# PAIRING=whole-batches runs the drift processor with pairing.whole_batches (each request holds
+# whole traces: the load generator's default), rather than through the pairing store.
 collector_config() {
-  local extensions="" uses="" exporter="debug: {verbosity: basic}" name=debug
+  local extensions="" uses="" exporter="debug: {verbosity: basic}" name=debug pairing=""
+  case ${PAIRING:-store} in
+  store) ;;
+  whole-batches) pairing=", pairing: {whole_batches: true}" ;;
+  *) echo "PAIRING is store or whole-batches, not $PAIRING" >&2; return 1 ;;
+  esac
   if [[ ${sink_endpoint:-} ]]; then
     exporter="otlp_grpc: {endpoint: \"$sink_endpoint\", tls: {insecure: true}${EXPORT_COMPRESSION:+, compression: $EXPORT_COMPRESSION}}"
     name=otlp_grpc
@@ -29,7 +36,7 @@ receivers:
   otlp: {protocols: {grpc: {endpoint: "127.0.0.1:$3"}}}
 processors:
   batch: {}
-  drift: {intent_file: "$2", reload_interval: 0s}
+  drift: {intent_file: "$2", reload_interval: 0s$pairing}
 exporters:
   $exporter
 service:
