@@ -21,11 +21,15 @@ FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent Fu
   FuzzReadOTLPJSON:./internal/traffic FuzzReadOTLPProto:./internal/traffic FuzzReadJaegerJSON:./internal/traffic FuzzReadZipkinJSON:./internal/traffic \
   FuzzStructurizr:./internal/importing FuzzNetworkPolicy:./internal/importing FuzzBackstage:./internal/importing FuzzOpenSLO:./internal/importing
 
-.PHONY: run run-prometheus test test-deps build driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-jaeger run-prometheus test test-deps build build-agent driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
 	@scripts/run-demo.sh $(COLLECTOR)
+
+## run-jaeger: the same, with Jaeger v2 on 127.0.0.1:16686 receiving the spans: drift searched by tags
+run-jaeger: build $(JAEGER)
+	@JAEGER=$(JAEGER) scripts/run-demo.sh $(COLLECTOR)
 
 ## run-prometheus: the same, with a Prometheus server on 127.0.0.1:9090 scraping the collector
 run-prometheus: build
@@ -40,6 +44,10 @@ test-deps:
 
 ## build: build otelcol-drift with ocb into _build/, and driftctl into bin/
 build: $(COLLECTOR) driftctl
+
+## build-agent: build otelcol-drift-agent (the agent tier: load-balancing exporter by trace id) with ocb into _build/agent/
+build-agent: $(OCB)
+	$(OCB) --config builder-agent.yaml
 
 ## driftctl: the intent as code, on files (bin/driftctl; `go install ./cmd/driftctl` does the same)
 driftctl:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the built collector on the demo shop: the collector in the background (its log in
 # _build/collector.log), the shop and its traffic in the foreground. Ctrl-C stops everything.
-# With PROMETHEUS=1, a Prometheus server on 127.0.0.1:9090 scrapes the collector too.
+# With PROMETHEUS=1, a Prometheus server on 127.0.0.1:9090 scrapes the collector too; with
+# JAEGER=BINARY, that Jaeger v2 (make jaeger) receives the spans and serves its UI on 127.0.0.1:16686.
 set -euo pipefail
 collector=${1:-_build/otelcol-drift}
 cd "$(dirname "$0")/.."
@@ -13,16 +14,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$collector" --config testdata/demo/collector.yaml >"$log" 2>&1 &
+configs=(--config testdata/demo/collector.yaml)
+if [[ -n "${JAEGER:-}" ]]; then
+  "$JAEGER" --config testdata/demo/jaeger.yaml >_build/jaeger.log 2>&1 &
+  pids+=($!)
+  configs+=(--config testdata/demo/collector-jaeger.yaml)
+fi
+"$collector" "${configs[@]}" >"$log" 2>&1 &
 pids+=($!)
 sleep 1
-if ! kill -0 "${pids[0]}" 2>/dev/null; then
+if ! kill -0 "${pids[-1]}" 2>/dev/null; then
   echo "the collector did not start; its log ($log):" >&2
   cat "$log" >&2
   exit 1
 fi
 echo "collector running, config testdata/demo/collector.yaml, log $log, metrics http://127.0.0.1:8888/metrics"
 echo "the reflexion map (intent and reality, live): http://127.0.0.1:55690/"
+if [[ -n "${JAEGER:-}" ]]; then
+  echo "jaeger running (log _build/jaeger.log). Search the drift: http://127.0.0.1:16686/search?service=storefront&tags=%7B%22drift.status%22%3A%22drift%22%7D"
+  echo "  (in the UI: pick a service, Tags: drift.status=drift, or drift.kind=forbidden_dependency, drift.rule=payments-only-from-checkout)"
+fi
 
 if [[ "${PROMETHEUS:-}" == 1 ]]; then
   if ! command -v prometheus >/dev/null; then
