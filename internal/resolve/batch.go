@@ -279,15 +279,26 @@ func (b *batch) clientAcrossBatches(span ptrace.Span, res int32, caller intent.P
 		PeerKind: uint8(t.Kind), Operation: keepOp(a.operation(span.Name())), OpText: span.Name(),
 	}
 	b.observe(span, &e)
-	partner, ok = b.r.store.PutIfAbsent(k, e, b.now, b.expired)
+	b.clientWaits(k, &e, span, res, caller)
+}
+
+// clientWaits stores a client span to wait for its server, unless its server was stored meanwhile
+// by a batch judged at the same time: then the two pair. It is a function of its own, kept out of
+// line, so that the frame of clientAcrossBatches, on the path of every call, holds no second entry:
+// a deeper stack there made each request's goroutine grow its stack.
+//
+//go:noinline
+func (b *batch) clientWaits(k pairing.Key, e *pairing.Entry, span ptrace.Span, res int32, caller intent.Peer) {
+	partner, ok := b.r.store.PutIfAbsent(k, *e, b.now, b.expired)
 	switch {
 	case !ok:
-	case partner.State == pairing.SeenServer: // its server came in a batch judged at the same time
-		emitPaired()
+	case partner.State == pairing.SeenServer:
+		b.s.ops = opSource{first: span, stored: partner.Operation}
+		b.emit(caller, peerOf(b.m, partner.Service, intent.KindService), span, res)
 	case partner.State == pairing.Expired:
 		b.sink.Late()
 	default: // the mark of a client span judged before under the same id: this one waits instead
-		b.r.store.Put(k, e, b.now, b.expired)
+		b.r.store.Put(k, *e, b.now, b.expired)
 	}
 }
 
@@ -307,11 +318,8 @@ func (b *batch) server(ref *spanRef) {
 	k := key(span.TraceID(), parent)
 	e, ok := b.r.store.Take(k)
 	if !ok {
-		mine := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
-			OpText: span.Name(), Early: b.now.Before(b.r.graceEnds)}
-		b.observe(span, &mine)
 		// its client may have come in a batch judged at the same time: then it is found here
-		if e, ok = b.r.store.PutIfAbsent(k, mine, b.now, b.expired); !ok {
+		if e, ok = b.serverWaits(k, span, service); !ok {
 			return
 		}
 	}
@@ -329,6 +337,17 @@ func (b *batch) server(ref *spanRef) {
 		b.r.store.Put(k, e, b.now, b.expired)
 		b.sink.Unresolved(service.Name, driftconv.UnresolvedDuplicateServer)
 	}
+}
+
+// serverWaits stores a server span to wait for its client, unless its client was stored meanwhile:
+// then that entry is returned. Out of line, as clientWaits is.
+//
+//go:noinline
+func (b *batch) serverWaits(k pairing.Key, span ptrace.Span, service intent.Peer) (pairing.Entry, bool) {
+	mine := pairing.Entry{State: pairing.SeenServer, Service: clean.Storable(service.Name), Operation: keepOp(Operation(span)),
+		OpText: span.Name(), Early: b.now.Before(b.r.graceEnds)}
+	b.observe(span, &mine)
+	return b.r.store.PutIfAbsent(k, mine, b.now, b.expired)
 }
 
 // observe keeps in e what behaviour needs of a waiting span, read only when something is expected: a
