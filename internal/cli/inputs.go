@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/traffic"
@@ -79,16 +80,16 @@ func (in *inputs) readJaeger(fn traffic.Batch) error {
 			return err
 		}
 	}
-	seen := map[pcommonTraceID]bool{}
+	lookback, err := time.ParseDuration(in.lookback)
+	if err != nil || lookback <= 0 {
+		return fmt.Errorf("--lookback %q: not a positive duration (such as 1h)", in.lookback)
+	}
+	end := time.Now()
+	seen := map[pcommon.TraceID]bool{}
 	for _, s := range services {
-		q := url.Values{"service": {s}, "lookback": {in.lookback}, "limit": {strconv.Itoa(in.limit)}}
-		if in.lookback != "" {
-			if d, err := time.ParseDuration(in.lookback); err == nil {
-				end := time.Now()
-				q.Set("start", strconv.FormatInt(end.Add(-d).UnixMicro(), 10))
-				q.Set("end", strconv.FormatInt(end.UnixMicro(), 10))
-			}
-		}
+		// the window as start and end, in µs, as the Jaeger UI sends it
+		q := url.Values{"service": {s}, "limit": {strconv.Itoa(in.limit)},
+			"start": {strconv.FormatInt(end.Add(-lookback).UnixMicro(), 10)}, "end": {strconv.FormatInt(end.UnixMicro(), 10)}}
 		u := in.jaeger + "/api/traces?" + q.Encode()
 		if err := getJaeger(ctx, u, func(td ptrace.Traces) error {
 			id := firstTraceID(td)
@@ -104,9 +105,7 @@ func (in *inputs) readJaeger(fn traffic.Batch) error {
 	return nil
 }
 
-type pcommonTraceID = [16]byte
-
-func firstTraceID(td ptrace.Traces) pcommonTraceID {
+func firstTraceID(td ptrace.Traces) pcommon.TraceID {
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		sss := rss.At(i).ScopeSpans()
@@ -116,7 +115,7 @@ func firstTraceID(td ptrace.Traces) pcommonTraceID {
 			}
 		}
 	}
-	return pcommonTraceID{}
+	return pcommon.TraceID{}
 }
 
 func jaegerServices(ctx context.Context, base string) ([]string, error) {

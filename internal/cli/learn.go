@@ -54,9 +54,12 @@ func (j *judging) learned(merges []string) ([]byte, error) {
 	if j.intent == "" {
 		opts.IntentFile, opts.IntentData = "(learned)", []byte(emptyIntent)
 	}
-	base, err := intent.LoadBytes(opts.IntentFile, opts.IntentData)
+	var base *intent.Compiled
+	var err error
 	if j.intent != "" {
 		base, _, err = intent.Load(j.intent)
+	} else {
+		base, err = intent.LoadBytes(opts.IntentFile, opts.IntentData)
 	}
 	if err != nil {
 		return nil, err
