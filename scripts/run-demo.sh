@@ -31,8 +31,10 @@ fi
 echo "collector running, config testdata/demo/collector.yaml, log $log, metrics http://127.0.0.1:8888/metrics"
 echo "the reflexion map (intent and reality, live): http://127.0.0.1:55690/"
 if [[ -n "${JAEGER:-}" ]]; then
-  echo "jaeger running (log _build/jaeger.log). Search the drift: http://127.0.0.1:16686/search?service=storefront&tags=%7B%22drift.status%22%3A%22drift%22%7D"
-  echo "  (in the UI: pick a service, Tags: drift.status=drift, or drift.kind=forbidden_dependency, drift.rule=payments-only-from-checkout)"
+  echo "jaeger running (log _build/jaeger.log). The drift, through its query API:"
+  echo "  curl -s 'http://127.0.0.1:16686/api/traces?service=storefront&limit=20&tags=%7B%22drift.status%22%3A%22drift%22%7D'"
+  echo "  (a Jaeger built from the Go module proxy has no UI assets: with a Jaeger release's UI, pick a service and"
+  echo "   put in Tags: drift.status=drift, or drift.kind=forbidden_dependency, drift.rule=payments-only-from-checkout)"
 fi
 
 if [[ "${PROMETHEUS:-}" == 1 ]]; then

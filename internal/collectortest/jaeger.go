@@ -38,6 +38,7 @@ extensions:
       memory: {memory: {max_traces: 100000}}
   jaeger_query:
     storage: {traces: memory}
+    enable_tracing: false
     http: {endpoint: "%s"}
     grpc: {endpoint: "127.0.0.1:%d"}
 receivers:
