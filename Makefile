@@ -5,6 +5,7 @@ OCB_VERSION := v0.161.0
 BIN := $(CURDIR)/bin
 OCB := $(BIN)/builder-$(OCB_VERSION)
 COLLECTOR := _build/otelcol-drift
+AGENT := _build/agent/otelcol-drift-agent
 # Jaeger v2, the tracing backend the end-to-end tests search drift in (its own tools module)
 JAEGER_VERSION := v1.76.0
 JAEGER := $(BIN)/jaeger-$(JAEGER_VERSION)
@@ -46,8 +47,11 @@ test-deps:
 build: $(COLLECTOR) driftctl
 
 ## build-agent: build otelcol-drift-agent (the agent tier: load-balancing exporter by trace id) with ocb into _build/agent/
-build-agent: $(OCB)
+build-agent: $(AGENT)
+
+$(AGENT): $(OCB) builder-agent.yaml
 	$(OCB) --config builder-agent.yaml
+	@touch $(AGENT)
 
 ## driftctl: the intent as code, on files (bin/driftctl; `go install ./cmd/driftctl` does the same)
 driftctl:
@@ -99,8 +103,8 @@ $(JAEGER):
 	@mkdir -p $(BIN)
 	cd internal/tools/jaeger && $(GO) build -o $(JAEGER) github.com/jaegertracing/jaeger/cmd/jaeger
 
-e2e: build $(JAEGER)
-	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) JAEGER=$(JAEGER) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+e2e: build $(JAEGER) $(AGENT)
+	OTELCOL_DRIFT=$(CURDIR)/$(COLLECTOR) JAEGER=$(JAEGER) AGENT=$(CURDIR)/$(AGENT) $(GO) test -count=1 -v ./test/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
 
 ## check-next: the module builds and its unit tests pass against the next collector release
 check-next:

@@ -58,6 +58,8 @@ func FreePort(t testing.TB) int {
 type Collector struct {
 	t           testing.TB
 	cmd         *exec.Cmd
+	binary      string
+	cfgPath     string
 	GRPCAddr    string // OTLP/gRPC
 	MetricsAddr string // the collector's own metrics, host:port
 	Out         *syncBuffer
@@ -93,21 +95,40 @@ func Start(t testing.TB, binary, config string) *Collector {
 		GRPCAddr:    fmt.Sprintf("127.0.0.1:%d", grpcPort),
 		MetricsAddr: fmt.Sprintf("127.0.0.1:%d", metricsPort),
 		Out:         &syncBuffer{},
-		exited:      make(chan struct{}),
 	}
 	config = strings.NewReplacer("{{GRPC}}", c.GRPCAddr, "{{METRICS}}", strconv.Itoa(metricsPort)).Replace(config)
 	cfgPath := filepath.Join(t.TempDir(), "collector.yaml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(binary, "--config", cfgPath)
-	c.cmd.Stdout, c.cmd.Stderr = c.Out, c.Out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = c.cmd.Wait(); close(c.exited) }()
+	c.binary, c.cfgPath = binary, cfgPath
+	c.start()
 	t.Cleanup(c.Stop)
 	return c
+}
+
+func (c *Collector) start() {
+	c.cmd = exec.Command(c.binary, "--config", c.cfgPath)
+	c.cmd.Stdout, c.cmd.Stderr = c.Out, c.Out
+	c.exited = make(chan struct{})
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	cmd, exited := c.cmd, c.exited
+	go func() { _ = cmd.Wait(); close(exited) }()
+}
+
+// Kill ends the collector at once (SIGKILL), as a crash would: nothing is flushed.
+func (c *Collector) Kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
+// Restart starts the collector again, on the same ports with the same configuration, after Kill or
+// Stop.
+func (c *Collector) Restart() {
+	<-c.exited
+	c.start()
 }
 
 // Stop interrupts the collector and waits for it to end (it is also stopped when the test ends).

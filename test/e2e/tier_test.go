@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/capturetest"
+	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+)
+
+// gatewayConfig is a drift gateway of the tier: OTLP in, the drift processor, spans dropped (the
+// debug exporter at basic verbosity only counts them).
+const gatewayConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "{{GRPC}}"}
+processors:
+  drift:
+    intent_file: "INTENT"
+    pairing: {ttl: 5s}
+exporters:
+  debug: {verbosity: basic}
+service:
+  telemetry:
+    logs: {level: warn}
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
+  pipelines:
+    traces: {receivers: [otlp], processors: [drift], exporters: [debug]}
+`
+
+// agentConfig is the agent tier: contrib's load-balancing exporter routing by trace id to the
+// gateways, with its OTLP exporter's queue and retries at their defaults.
+const agentConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "{{GRPC}}"}
+exporters:
+  loadbalancing:
+    routing_key: traceID
+    protocol:
+      otlp:
+        tls: {insecure: true}
+    resolver:
+      static:
+        hostnames: [GATEWAYS]
+service:
+  telemetry:
+    logs: {level: warn}
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus: {host: 127.0.0.1, port: {{METRICS}}}
+  pipelines:
+    traces: {receivers: [otlp], exporters: [loadbalancing]}
+`
+
+// renumber gives the minute's traces ids of their own (copy n), so that a minute sent again is
+// new traffic.
+func renumber(td ptrace.Traces, n byte) ptrace.Traces {
+	out := ptrace.NewTraces()
+	td.CopyTo(out)
+	capturetest.EachSpan(out, func(_ pcommon.Resource, s ptrace.Span) {
+		id := s.TraceID()
+		id[0] ^= n
+		s.SetTraceID(id)
+	})
+	return out
+}
+
+type tier struct {
+	gateways []*collectortest.Collector
+	agent    *collectortest.Collector
+}
+
+// judged sums drift.calls over the gateways, by verdict; ok is false while a gateway still holds
+// calls waiting for their partner or cannot be scraped.
+func (tr *tier) judged() (sum map[verdictKey]int64, perGateway []int64, ok bool) {
+	sum = map[verdictKey]int64{}
+	for _, g := range tr.gateways {
+		scrape, err := g.Scrape()
+		if err != nil || !strings.Contains(scrape, "drift_pairing_pending 0") {
+			return nil, nil, false
+		}
+		c := promCounts(scrape, "drift_calls")
+		for k, v := range c {
+			sum[k] += v
+		}
+		perGateway = append(perGateway, total(c))
+	}
+	return sum, perGateway, true
+}
+
+// TestTierBehindTheLoadBalancingExporter: one agent (the ocb-built otelcol-drift-agent, contrib's
+// load-balancing exporter routing by trace id) in front of three drift gateways. Every call of the
+// Online Boutique minute is judged exactly once across the tier (the gateways' drift.calls sum to
+// the minute's calls), conforming, each gateway judging a share. Then a gateway is killed while a
+// second minute goes through, and restarted: what the tier judged and lost is measured (the figures
+// in DEPLOYMENT.md), nothing is judged twice or wrongly, and a third minute is judged whole.
+func TestTierBehindTheLoadBalancingExporter(t *testing.T) {
+	agentBinary := os.Getenv("AGENT")
+	if agentBinary == "" {
+		t.Fatal("AGENT names no otelcol-drift-agent binary: run through `make e2e` (make build-agent builds it)")
+	}
+	tr := &tier{}
+	var addrs []string
+	for range 3 {
+		g := collectortest.Start(t, binary, strings.ReplaceAll(gatewayConfig, "INTENT", capturetest.BoutiqueIntent()))
+		g.WaitMetric("drift_pairing_pending")
+		tr.gateways = append(tr.gateways, g)
+		addrs = append(addrs, g.GRPCAddr)
+	}
+	tr.agent = collectortest.Start(t, agentBinary, strings.ReplaceAll(agentConfig, "GATEWAYS", strings.Join(addrs, ", ")))
+	td, err := capturetest.Boutique()
+	require.NoError(t, err)
+	send := func(_ ptrace.Traces, batches []ptrace.Traces) {
+		for _, b := range batches {
+			require.NoError(t, tr.agent.Send(context.Background(), b))
+		}
+	}
+	conforming := func(m map[verdictKey]int64) bool {
+		for k := range m {
+			if k.status != "conforming" {
+				return false
+			}
+		}
+		return true
+	}
+
+	// 1. every call exactly once
+	send(td, chunks(td, 40))
+	var total map[verdictKey]int64
+	var per []int64
+	require.Eventually(t, func() bool {
+		var ok bool
+		total, per, ok = tr.judged()
+		return ok && totalOf(total) >= capturetest.BoutiqueCalls
+	}, 60*time.Second, 500*time.Millisecond, "the tier judged %d of %d calls", totalOf(total), capturetest.BoutiqueCalls)
+	time.Sleep(2 * time.Second) // nothing more comes: a call judged twice would show now
+	total, per, _ = tr.judged()
+	assert.EqualValues(t, capturetest.BoutiqueCalls, totalOf(total), "every call judged exactly once across the tier")
+	assert.True(t, conforming(total), "no false drift: %v", total)
+	for i, n := range per {
+		assert.Positive(t, n, "gateway %d judged a share", i)
+	}
+	t.Logf("calls per gateway: %v", per)
+
+	// 2. a gateway killed mid-stream, and restarted
+	before := totalOf(total)
+	second := renumber(td, 1)
+	batches := chunks(second, 40)
+	send(second, batches[:len(batches)/2])
+	killed := tr.gateways[1]
+	scrape, err := killed.Scrape()
+	require.NoError(t, err)
+	lostWithIt := totalOf(promCounts(scrape, "drift_calls")) // what its counters held, gone with it
+	killed.Kill()
+	send(second, batches[len(batches)/2:])
+	time.Sleep(3 * time.Second)
+	killed.Restart()
+	killed.WaitMetric("drift_pairing_pending")
+	var afterKill map[verdictKey]int64
+	require.Eventually(t, func() bool {
+		var ok bool
+		afterKill, _, ok = tr.judged()
+		return ok
+	}, 60*time.Second, 500*time.Millisecond)
+	time.Sleep(12 * time.Second) // the agent's retries deliver what waited for the killed gateway
+	afterKill, per, _ = tr.judged()
+	judgedSecond := totalOf(afterKill) + lostWithIt - before
+	assert.True(t, conforming(afterKill), "nothing judged wrongly after the kill: %v", afterKill)
+	assert.LessOrEqual(t, judgedSecond, int64(capturetest.BoutiqueCalls), "nothing judged twice")
+	t.Logf("second minute, a gateway killed half-way and restarted: %d of %d calls judged (%.1f%%), calls per gateway now %v",
+		judgedSecond, capturetest.BoutiqueCalls, 100*float64(judgedSecond)/float64(capturetest.BoutiqueCalls), per)
+
+	// 3. the tier recovers: a third minute is judged whole
+	base := totalOf(afterKill)
+	third := renumber(td, 2)
+	send(third, chunks(third, 40))
+	require.Eventually(t, func() bool {
+		m, _, ok := tr.judged()
+		return ok && totalOf(m)-base >= capturetest.BoutiqueCalls
+	}, 60*time.Second, 500*time.Millisecond)
+	time.Sleep(2 * time.Second)
+	final, _, _ := tr.judged()
+	assert.EqualValues(t, capturetest.BoutiqueCalls, totalOf(final)-base, "after the restart, every call judged exactly once again")
+	assert.True(t, conforming(final))
+}
+
+func totalOf(m map[verdictKey]int64) int64 { return total(m) }
