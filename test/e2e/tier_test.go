@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +19,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+	"github.com/driftprocessor/driftprocessor/internal/report"
 )
 
 // gatewayConfig is a drift gateway of the tier: OTLP in, the drift processor, spans dropped (the
@@ -112,19 +118,7 @@ func (tr *tier) judged() (sum map[verdictKey]int64, perGateway []int64, ok bool)
 // second minute goes through, and restarted: what the tier judged and lost is measured (the figures
 // in DEPLOYMENT.md), nothing is judged twice or wrongly, and a third minute is judged whole.
 func TestTierBehindTheLoadBalancingExporter(t *testing.T) {
-	agentBinary := os.Getenv("AGENT")
-	if agentBinary == "" {
-		t.Fatal("AGENT names no otelcol-drift-agent binary: run through `make e2e` (make build-agent builds it)")
-	}
-	tr := &tier{}
-	var addrs []string
-	for range 3 {
-		g := collectortest.Start(t, binary, strings.ReplaceAll(gatewayConfig, "INTENT", capturetest.BoutiqueIntent()))
-		g.WaitMetric("drift_pairing_pending")
-		tr.gateways = append(tr.gateways, g)
-		addrs = append(addrs, g.GRPCAddr)
-	}
-	tr.agent = collectortest.Start(t, agentBinary, strings.ReplaceAll(agentConfig, "GATEWAYS", strings.Join(addrs, ", ")))
+	tr := startTier(t, func(int) string { return strings.ReplaceAll(gatewayConfig, "INTENT", capturetest.BoutiqueIntent()) })
 	td, err := capturetest.Boutique()
 	require.NoError(t, err)
 	send := func(_ ptrace.Traces, batches []ptrace.Traces) {
@@ -202,3 +196,61 @@ func TestTierBehindTheLoadBalancingExporter(t *testing.T) {
 }
 
 func totalOf(m map[verdictKey]int64) int64 { return total(m) }
+
+// startTier starts three gateways (gateway i with config(i)) and the agent in front of them.
+func startTier(t *testing.T, config func(i int) string) *tier {
+	agentBinary := os.Getenv("AGENT")
+	if agentBinary == "" {
+		t.Fatal("AGENT names no otelcol-drift-agent binary: run through `make e2e` (make build-agent builds it)")
+	}
+	tr := &tier{}
+	var addrs []string
+	for i := range 3 {
+		g := collectortest.Start(t, binary, config(i))
+		g.WaitMetric("drift_pairing_pending")
+		tr.gateways = append(tr.gateways, g)
+		addrs = append(addrs, g.GRPCAddr)
+	}
+	tr.agent = collectortest.Start(t, agentBinary, strings.ReplaceAll(agentConfig, "GATEWAYS", strings.Join(addrs, ", ")))
+	return tr
+}
+
+// TestLearnAtThreeGateways: learn mode at each gateway of the tier, from an intent that declares
+// nothing; each gateway learns from the traces routed to it, and the three models merged
+// (driftctl learn --merge) judge the whole minute conforming, every call of it.
+func TestLearnAtThreeGateways(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.yaml")
+	require.NoError(t, os.WriteFile(empty, []byte("version: 1\nsystem: online-boutique\nservices: {}\n"), 0o600))
+	learned := func(i int) string { return filepath.Join(dir, fmt.Sprintf("learned-%d.yaml", i)) }
+	tr := startTier(t, func(i int) string {
+		return strings.Replace(strings.ReplaceAll(gatewayConfig, "INTENT", empty), "    pairing: {ttl: 5s}",
+			"    pairing: {ttl: 5s}\n    learn: {output: \""+learned(i)+"\", interval: 1s}", 1)
+	})
+	td, err := capturetest.Boutique()
+	require.NoError(t, err)
+	for _, b := range chunks(td, 40) {
+		require.NoError(t, tr.agent.Send(context.Background(), b))
+	}
+	require.Eventually(t, func() bool {
+		m, _, ok := tr.judged()
+		return ok && totalOf(m) >= capturetest.BoutiqueCalls
+	}, 60*time.Second, 500*time.Millisecond)
+	args := []string{"learn", "-o", filepath.Join(dir, "merged.yaml")}
+	for i, g := range tr.gateways {
+		g.Stop() // writes its learned model once more
+		args = append(args, "--merge", learned(i))
+	}
+	out, err := exec.Command(driftctl(t), args...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	cmd := exec.Command(driftctl(t), "check", "--intent", filepath.Join(dir, "merged.yaml"), "--format", "json", capturetest.BoutiqueFile())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "no drift under the merged model: %s", stderr.String())
+	var r report.Report
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r))
+	assert.EqualValues(t, capturetest.BoutiqueCalls, r.Calls)
+	for _, e := range r.Edges {
+		assert.Equal(t, report.Conforming, e.Status, "%s -> %s %s", e.Caller, e.Callee, e.Kind)
+	}
+}
