@@ -57,19 +57,23 @@ func Strict(n *yaml.Node, v any) error {
 // pod) is skipped and counted.
 func NetworkPolicies(label string, files ...string) (*Result, error) {
 	r := &Result{}
+	return r, eachDocument(files, func(file string, doc *yaml.Node, line int) error {
+		return r.networkPolicy(label, file, doc, line)
+	})
+}
+
+// eachDocument hands fn every YAML document of the files, in order, with its file and line.
+func eachDocument(files []string, fn func(file string, doc *yaml.Node, line int) error) error {
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		err = Documents(file, data, func(doc *yaml.Node, line int) error {
-			return r.networkPolicy(label, file, doc, line)
-		})
-		if err != nil {
-			return nil, err
+		if err := Documents(file, data, func(doc *yaml.Node, line int) error { return fn(file, doc, line) }); err != nil {
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func (r *Result) networkPolicy(label, file string, doc *yaml.Node, line int) error {

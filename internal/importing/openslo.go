@@ -2,7 +2,6 @@ package importing
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -50,19 +49,9 @@ func OpenSLO(latencyUnit string, files ...string) (*Result, error) {
 		return nil, fmt.Errorf("latency unit %q: %w", latencyUnit, err)
 	}
 	r := &Result{}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		err = Documents(file, data, func(doc *yaml.Node, line int) error {
-			return r.slo(file, line, doc, unit)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return r, eachDocument(files, func(file string, doc *yaml.Node, line int) error {
+		return r.slo(file, line, doc, unit)
+	})
 }
 
 func (r *Result) slo(file string, line int, doc *yaml.Node, unit time.Duration) error {
