@@ -41,7 +41,7 @@ func TestDashboardQueriesEmittedMetrics(t *testing.T) {
 	h.c.agg.addUnresolved("frontend", h.now)
 	md := h.flush(t)
 	// the processor's own telemetry, on the collector's own metrics endpoint (no _total suffix there)
-	emitted := map[string]bool{"drift_unresolved": true}
+	emitted := map[string]bool{"drift_unresolved": true, "drift_edge_first_seen": true, "drift_edge_absent": true, "drift_pairing_pending": true}
 	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 	for i := 0; i < ms.Len(); i++ {
 		for _, n := range prometheusNames(ms.At(i)) {

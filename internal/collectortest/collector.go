@@ -278,12 +278,16 @@ func (c *Collector) WaitMetric(name string, parts ...string) string {
 	return ""
 }
 
-// StartPrometheus runs a Prometheus server (binary) on a free loopback port, scraping target every
-// second, and returns its URL. It is stopped when the test ends.
-func StartPrometheus(t testing.TB, binary, target string) string {
+// StartPrometheus runs a Prometheus server (binary) on a free loopback port, scraping the targets
+// every second, and returns its URL. It is stopped when the test ends.
+func StartPrometheus(t testing.TB, binary string, targets ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: otelcol-drift\n    static_configs: [{targets: [%q]}]\n", target)
+	quoted := make([]string, len(targets))
+	for i, target := range targets {
+		quoted[i] = strconv.Quote(target)
+	}
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: otelcol-drift\n    static_configs: [{targets: [%s]}]\n", strings.Join(quoted, ", "))
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

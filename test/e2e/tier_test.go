@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,4 +255,140 @@ func TestLearnAtThreeGateways(t *testing.T) {
 	for _, e := range r.Edges {
 		assert.Equal(t, report.Conforming, e.Status, "%s -> %s %s", e.Caller, e.Callee, e.Kind)
 	}
+}
+
+// call is a trace of one call: a CLIENT span of caller and, unless callee is empty, the SERVER span
+// of callee under it.
+func call(traceID [16]byte, spanID byte, caller, callee string) ptrace.Traces {
+	td := ptrace.NewTraces()
+	now := pcommon.NewTimestampFromTime(time.Now())
+	add := func(service string, kind ptrace.SpanKind, id, parent [8]byte) {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", service)
+		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		s.SetTraceID(traceID)
+		s.SetSpanID(id)
+		s.SetParentSpanID(parent)
+		s.SetKind(kind)
+		s.SetName("call")
+		s.SetStartTimestamp(now)
+		s.SetEndTimestamp(now + 1000)
+	}
+	client := [8]byte{9, spanID}
+	add(caller, ptrace.SpanKindClient, client, [8]byte{})
+	add(callee, ptrace.SpanKindServer, [8]byte{8, spanID}, client)
+	return td
+}
+
+// TestTierMetricsInPrometheus: a real Prometheus scrapes the three gateways of the tier, and the
+// dashboard's queries aggregate across them: calls add up to the gateways' own counts, an edge's
+// first seen is the earliest any gateway saw, and an edge is absent only when no gateway saw it
+// (checkoutservice -> currencyservice, declared, is seen by one gateway only; recommendationservice
+// -> currencyservice, declared for this test, by none, though its caller is busy at each).
+func TestTierMetricsInPrometheus(t *testing.T) {
+	prom, err := exec.LookPath("prometheus")
+	require.NoError(t, err, "this test needs the Debian package prometheus (make test installs it)")
+	orig, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	intentFile := filepath.Join(t.TempDir(), "intent.yaml")
+	changed := strings.Replace(string(orig), "    depends_on: [productcatalogservice]\n", "    depends_on: [productcatalogservice, currencyservice]\n", 1)
+	require.NotEqual(t, string(orig), changed)
+	require.NoError(t, os.WriteFile(intentFile, []byte(changed), 0o600))
+	tr := startTier(t, func(int) string {
+		return strings.Replace(strings.ReplaceAll(gatewayConfig, "INTENT", intentFile), "    pairing: {ttl: 5s}",
+			"    pairing: {ttl: 5s}\n    absence: {window: 3s, min_caller_calls: 1}", 1)
+	})
+	var targets []string
+	for _, g := range tr.gateways {
+		targets = append(targets, g.MetricsAddr)
+	}
+	promURL := collectortest.StartPrometheus(t, prom, targets...)
+	td, err := capturetest.Boutique()
+	require.NoError(t, err)
+	queries := dashboardQueries(t)
+
+	// Ten seconds of traffic: the minute again each second, a checkout -> currency call in one
+	// trace (one gateway), a drifting frontend -> emailservice call in a trace of its own each time
+	// (gateways at random, by trace id).
+	var absent []map[string]string
+	for i := range 10 {
+		for _, b := range chunks(renumber(td, byte(10+i)), 40) {
+			require.NoError(t, tr.agent.Send(context.Background(), b))
+		}
+		require.NoError(t, tr.agent.Send(context.Background(), call([16]byte{0xcc, 1}, byte(i), "checkoutservice", "currencyservice")))
+		require.NoError(t, tr.agent.Send(context.Background(), call([16]byte{0xee, byte(i)}, 1, "frontend", "emailservice")))
+		time.Sleep(time.Second)
+		if i >= 6 {
+			absent = collectortest.Query(promURL, queries["Absent edges (no collector saw them)"])
+		}
+	}
+	edges := map[string]bool{}
+	for _, a := range absent {
+		edges[a["drift_caller"]+" -> "+a["drift_callee"]] = true
+	}
+	assert.True(t, edges["recommendationservice -> currencyservice"], "absent at every gateway: %v", absent)
+	assert.False(t, edges["checkoutservice -> currencyservice"], "one gateway saw it: not absent across the tier: %v", absent)
+	perGatewayAbsent := 0
+	for _, g := range tr.gateways {
+		scrape, _ := g.Scrape()
+		if len(collectortest.Points(scrape, "drift_edge_absent", `drift_callee="currencyservice"`, `drift_caller="checkoutservice"`)) > 0 {
+			perGatewayAbsent++
+		}
+	}
+	assert.Equal(t, 2, perGatewayAbsent, "the two gateways that never saw it report it absent: the query has something to aggregate")
+
+	// once every call is judged, the sums and the first sights
+	var own map[verdictKey]int64
+	require.Eventually(t, func() bool {
+		var ok bool
+		own, _, ok = tr.judged()
+		return ok
+	}, 30*time.Second, 500*time.Millisecond)
+	time.Sleep(3 * time.Second) // two scrapes after the last call
+	byEdge := map[string]float64{}
+	for k, n := range own {
+		byEdge[k.caller+" -> "+k.callee] += float64(n)
+	}
+	fromProm := map[string]float64{}
+	for _, r := range collectortest.Query(promURL, `sum by (drift_caller, drift_callee) (drift_calls)`) {
+		v, _ := strconv.ParseFloat(r["value"], 64)
+		fromProm[r["drift_caller"]+" -> "+r["drift_callee"]] = v
+	}
+	assert.Equal(t, byEdge, fromProm, "calls add up across the gateways")
+
+	var seen []float64
+	for _, g := range tr.gateways {
+		scrape, _ := g.Scrape()
+		for _, p := range collectortest.Points(scrape, "drift_edge_first_seen", `drift_callee="emailservice"`) {
+			seen = append(seen, p.Value)
+		}
+	}
+	require.GreaterOrEqual(t, len(seen), 2, "several gateways saw frontend -> emailservice first at their own times")
+	earliest := slices.Min(seen)
+	first := collectortest.Query(promURL, strings.Replace(queries["First seen, earliest across collectors"], "(drift_edge_first_seen)", `(drift_edge_first_seen{drift_callee="emailservice"})`, 1))
+	require.Len(t, first, 1)
+	v, _ := strconv.ParseFloat(first[0]["value"], 64)
+	assert.Equal(t, earliest, v, "first seen is the earliest of the gateways' (%v)", seen)
+}
+
+// dashboardQueries are the Grafana dashboard's queries, by panel title.
+func dashboardQueries(t *testing.T) map[string]string {
+	data, err := os.ReadFile(filepath.Join("..", "..", "grafana", "drift-dashboard.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(data, &dash))
+	out := map[string]string{}
+	for _, p := range dash.Panels {
+		if len(p.Targets) > 0 {
+			out[p.Title] = p.Targets[0].Expr
+		}
+	}
+	return out
 }
