@@ -175,15 +175,9 @@ func compare(before, after *replay.Run) *Impact {
 // declared is every dependency a model declares, with its line.
 func declared(m *intent.Compiled) map[[2]string]int {
 	d := map[[2]string]int{}
-	for _, n := range m.Model.Nodes {
-		for _, dep := range n.DependsOn {
-			to := dep.To
-			if id := m.Lookup(to); id != intent.NoNode {
-				to = m.Node(id).Name
-			}
-			d[[2]string{n.Name, to}] = dep.Line
-		}
-	}
+	m.Declared(func(from, to intent.NodeID, line int) {
+		d[[2]string{m.Node(from).Name, m.Node(to).Name}] = line
+	})
 	return d
 }
 

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/learn"
@@ -36,12 +35,7 @@ func learnCmd(args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "driftctl learn: %v\n", err)
 		return ExitUsage
 	}
-	if *output == "" {
-		_, err = out.Write(data)
-	} else {
-		err = os.WriteFile(*output, data, 0o644)
-	}
-	if err != nil {
+	if err := write(out, *output, data); err != nil {
 		fmt.Fprintf(errOut, "driftctl learn: %v\n", err)
 		return ExitUsage
 	}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/driftprocessor/driftprocessor/internal/reflexion"
@@ -38,11 +37,7 @@ func mapCmd(args []string, out, errOut io.Writer) int {
 	}
 	data, err := drawMap(runs[0], *traceURL, strings.HasSuffix(*output, ".html"))
 	if err == nil {
-		if *output == "" {
-			_, err = out.Write(data)
-		} else {
-			err = os.WriteFile(*output, data, 0o644)
-		}
+		err = write(out, *output, data)
 	}
 	if err != nil {
 		fmt.Fprintf(errOut, "driftctl map: %v\n", err)

@@ -6,7 +6,6 @@ package enforcing
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -37,17 +36,9 @@ type service struct {
 func services(m *intent.Compiled) []service {
 	var out []service
 	callers := map[string][]string{}
-	for _, n := range m.Model.Nodes {
-		for _, d := range n.DependsOn {
-			to := d.To
-			if id := m.Lookup(to); id != intent.NoNode {
-				to = m.Node(id).Name
-			}
-			if !slices.Contains(callers[to], n.Name) {
-				callers[to] = append(callers[to], n.Name)
-			}
-		}
-	}
+	m.Declared(func(from, to intent.NodeID, _ int) {
+		callers[m.Node(to).Name] = append(callers[m.Node(to).Name], m.Node(from).Name)
+	})
 	for _, n := range m.Model.Nodes {
 		s := service{name: n.Name, ingress: n.Ingress, callers: callers[n.Name]}
 		for _, a := range n.Aliases {
@@ -132,23 +123,19 @@ func AuthorizationPolicies(m *intent.Compiled, o Options) []map[string]any {
 // ClientIntents is an Otterize ClientIntents per service with dependencies: the services and
 // resources it calls, as Otterize's intents operator reads them.
 func ClientIntents(m *intent.Compiled, o Options) []map[string]any {
+	targets := map[string][]any{}
+	m.Declared(func(from, to intent.NodeID, _ int) {
+		targets[m.Node(from).Name] = append(targets[m.Node(from).Name], map[string]any{"kubernetes": map[string]any{"name": m.Node(to).Name}})
+	})
 	var out []map[string]any
 	for _, n := range m.Model.Nodes {
-		if len(n.DependsOn) == 0 {
+		if len(targets[n.Name]) == 0 {
 			continue
-		}
-		var targets []any
-		for _, d := range n.DependsOn {
-			to := d.To
-			if id := m.Lookup(to); id != intent.NoNode {
-				to = m.Node(id).Name
-			}
-			targets = append(targets, map[string]any{"kubernetes": map[string]any{"name": to}})
 		}
 		out = append(out, map[string]any{
 			"apiVersion": "k8s.otterize.com/v2alpha1", "kind": "ClientIntents",
 			"metadata": map[string]any{"name": n.Name, "namespace": o.Namespace},
-			"spec":     map[string]any{"workload": map[string]any{"name": n.Name}, "targets": targets},
+			"spec":     map[string]any{"workload": map[string]any{"name": n.Name}, "targets": targets[n.Name]},
 		})
 	}
 	return out

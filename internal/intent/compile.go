@@ -117,6 +117,16 @@ func (c *Compiled) track(from, to NodeID, dep *Dependency, req *Requirement) {
 	c.edgeDeps = append(c.edgeDeps, dep)
 }
 
+// Declared calls fn with each declared dependency (depends_on), resolved to its nodes, in file
+// order, with its line.
+func (c *Compiled) Declared(fn func(from, to NodeID, line int)) {
+	for i, t := range c.tracked {
+		if c.edgeDeps[i] != nil {
+			fn(t.From, t.To, t.Line)
+		}
+	}
+}
+
 // HasExpectations reports whether the model expects any behaviour, so that a model without
 // expectations costs nothing more per call.
 func (c *Compiled) HasExpectations() bool { return c.expects }

@@ -110,15 +110,7 @@ func Build(m *intent.Compiled, observed []Observed, opts Options) *Graph {
 		}
 		return e
 	}
-	for _, n := range m.Model.Nodes {
-		for _, d := range n.DependsOn {
-			to := d.To
-			if id := m.Lookup(to); id != intent.NoNode {
-				to = m.Node(id).Name
-			}
-			edge(n.Name, to).Declared = true
-		}
-	}
+	m.Declared(func(from, to intent.NodeID, _ int) { edge(m.Node(from).Name, m.Node(to).Name).Declared = true })
 	for _, o := range observed {
 		for _, name := range []string{o.Caller, o.Callee} {
 			if nodes[name] == nil {
