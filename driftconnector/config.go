@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
@@ -25,6 +26,7 @@ const (
 // The sections the connector shares with the drift processor, defined once in the engine's packages.
 type (
 	PairingConfig  = pairing.Config
+	PathsConfig    = ancestry.Config
 	BehaviorConfig = behaviour.Config
 	AbsenceConfig  = absence.Config
 )
@@ -39,6 +41,9 @@ type Config struct {
 	ReloadInterval time.Duration `mapstructure:"reload_interval"`
 	// Pairing bounds the store of spans waiting for their partner, in judge mode, as in the processor.
 	Pairing PairingConfig `mapstructure:"pairing"`
+	// Paths bounds the spans kept per trace for the intent's path rules, in judge mode, as in the
+	// processor.
+	Paths PathsConfig `mapstructure:"paths"`
 	// Behavior sets the windows that judge the intent's expect blocks, in judge mode, as in the
 	// processor.
 	Behavior BehaviorConfig `mapstructure:"behavior"`

@@ -50,7 +50,7 @@ func newConnectorWithClock(set connector.Settings, cfg *Config, next consumer.Me
 	if cfg.Mode == ModeJudge {
 		// Spans are the traces pipeline's, read-only here: nothing is stamped, nothing removed.
 		c.engine, err = verdict.New(verdict.Settings{
-			IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Behavior: cfg.Behavior, Absence: cfg.Absence,
+			IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Paths: cfg.Paths, Behavior: cfg.Behavior, Absence: cfg.Absence,
 			BaselineFile: cfg.BaselineFile, BaselineStaleAfter: cfg.BaselineStaleAfter, Logger: set.Logger, Now: now,
 		})
 		if err != nil {

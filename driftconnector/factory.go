@@ -13,6 +13,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/driftconnector/internal/metadata"
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 )
@@ -31,6 +32,7 @@ func createDefaultConfig() component.Config {
 		Mode:               ModeJudge,
 		ReloadInterval:     30 * time.Second,
 		Pairing:            pairing.DefaultConfig(),
+		Paths:              ancestry.DefaultConfig(),
 		Behavior:           behaviour.DefaultConfig(),
 		Absence:            absence.DefaultConfig(),
 		BaselineStaleAfter: 24 * time.Hour,

@@ -27,4 +27,7 @@ func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Sp
 	attrs.PutStr(driftconv.AttrRule, e.Rule)
 	attrs.PutStr(driftconv.AttrSeverity, e.Severity)
 	attrs.PutStr(driftconv.AttrMessage, e.Message)
+	if v.Path != "" { // the call breaks a path rule, whichever kind the span shows
+		attrs.PutStr(driftconv.AttrPath, v.Path) // bounded: judge.PathText
+	}
 }

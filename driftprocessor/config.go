@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/configkeys"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
@@ -27,6 +28,8 @@ const (
 type (
 	// PairingConfig bounds the store of client and server spans waiting for their partner.
 	PairingConfig = pairing.Config
+	// PathsConfig bounds the spans kept per trace for the intent's path rules.
+	PathsConfig = ancestry.Config
 	// BehaviorConfig sets the windows that judge the intent's expect blocks.
 	BehaviorConfig = behaviour.Config
 	// AbsenceConfig sets how declared and required dependencies that stop happening are noticed.
@@ -46,6 +49,9 @@ type Config struct {
 	Annotate string `mapstructure:"annotate"`
 	// Pairing bounds the store of client and server spans waiting for their partner.
 	Pairing PairingConfig `mapstructure:"pairing"`
+	// Paths bounds the spans kept per trace, so that the intent's path rules see a trace that comes
+	// in several batches whole; unused with pairing.whole_batches.
+	Paths PathsConfig `mapstructure:"paths"`
 	// Behavior sets the windows that judge the `expect` blocks of the intent. The key `behaviour`
 	// is read too, with a deprecation warning.
 	Behavior BehaviorConfig `mapstructure:"behavior"`

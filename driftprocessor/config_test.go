@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
@@ -38,6 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewID(typ),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 30 * time.Second, Annotate: AnnotateDrift,
 				Pairing:  PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
+				Paths:    PathsConfig{MaxTraces: 20_000, MaxSpans: 400_000, TTL: 30 * time.Second},
 				Behavior: BehaviorConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000}, BaselineStaleAfter: 24 * time.Hour,
 				Absence: AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}, Learn: LearnConfig{Interval: time.Minute},
 				MaxSeries: 1900, MaxOutsideNames: 200},
@@ -46,6 +48,7 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(typ, "custom"), // spells behavior the deprecated way
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 0, Annotate: AnnotateAll,
 				Pairing:  PairingConfig{TTL: 5 * time.Second, MaxPending: 10, WholeTraces: false},
+				Paths:    PathsConfig{MaxTraces: 100, MaxSpans: 5000, TTL: 10 * time.Second},
 				Behavior: BehaviorConfig{Window: time.Minute, MinCalls: 5, MaxEdges: 10}, BaselineStaleAfter: 24 * time.Hour,
 				Absence: AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}, Learn: LearnConfig{Interval: time.Minute},
 				MaxSeries: 5000, MaxOutsideNames: 50, usedBehaviourKey: true},
@@ -58,6 +61,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(typ, "bad_annotate"), wantErr: ErrAnnotate},
 		{id: component.NewIDWithName(typ, "bad_pairing"), wantErr: pairing.ErrTTL},
 		{id: component.NewIDWithName(typ, "no_max_pending"), wantErr: pairing.ErrMaxPending},
+		{id: component.NewIDWithName(typ, "no_max_traces"), wantErr: ancestry.ErrMaxTraces},
+		{id: component.NewIDWithName(typ, "bad_paths_ttl"), wantErr: ancestry.ErrTTL},
 		{id: component.NewIDWithName(typ, "whole_batches_of_partial_traces"), wantErr: pairing.ErrBatchesOfPartialTraces},
 		{id: component.NewIDWithName(typ, "negative_reload"), wantErr: ErrReloadInterval},
 		{id: component.NewIDWithName(typ, "bad_behaviour"), wantErr: behaviour.ErrMinCalls},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/driftprocessor/driftprocessor/driftprocessor/internal/metadata"
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
 	"github.com/driftprocessor/driftprocessor/internal/record"
@@ -32,6 +33,7 @@ func createDefaultConfig() component.Config {
 		ReloadInterval:     30 * time.Second,
 		Annotate:           AnnotateDrift,
 		Pairing:            pairing.DefaultConfig(),
+		Paths:              ancestry.DefaultConfig(),
 		Behavior:           behaviour.DefaultConfig(),
 		BaselineStaleAfter: 24 * time.Hour,
 		Absence:            absence.DefaultConfig(),

@@ -47,7 +47,7 @@ func newDriftProcessorWithClock(set processor.Settings, cfg *Config, now func() 
 	limits.MaxSeries, limits.MaxOtherNames = cfg.MaxSeries, cfg.MaxOutsideNames
 	recorder := record.New(limits)
 	engine, err := verdict.New(verdict.Settings{
-		IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Behavior: cfg.Behavior, Absence: cfg.Absence,
+		IntentFile: cfg.IntentFile, Pairing: cfg.Pairing, Paths: cfg.Paths, Behavior: cfg.Behavior, Absence: cfg.Absence,
 		BaselineFile: cfg.BaselineFile, BaselineStaleAfter: cfg.BaselineStaleAfter, Learn: cfg.Learn.Output != "",
 		Owned: driftconv.Stamped, Recorder: recorder, MaxSeries: cfg.MaxSeries, Logger: set.Logger, Now: now,
 	})

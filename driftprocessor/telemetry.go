@@ -56,6 +56,14 @@ func (p *driftProcessor) registerObservers() error {
 			o.Observe(e.Late())
 			return nil
 		}),
+		t.RegisterPathsPartialCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(e.Partial())
+			return nil
+		}),
+		t.RegisterPathsEvictedCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(e.TracesEvicted())
+			return nil
+		}),
 		t.RegisterEdgeLatencyP99Callback(p.observeBehaviour(func(s behaviour.EdgeStats) (float64, bool) {
 			return s.P99.Seconds(), s.Expect.LatencyP99 > 0
 		})),

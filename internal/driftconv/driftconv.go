@@ -14,11 +14,13 @@ const (
 	AttrRule      = "drift.rule"
 	AttrSeverity  = "drift.severity"
 	AttrMessage   = "drift.message"
+	// AttrPath names the chain of services of a call that breaks a path rule: "a -> b -> c".
+	AttrPath = "drift.path"
 )
 
 // Stamped are the attributes a drift processor sets on spans. Any that arrive on the span of a call
 // were set by something else, and are removed before judging.
-var Stamped = []string{AttrStatus, AttrKind, AttrCaller, AttrCallee, AttrOperation, AttrRule, AttrSeverity, AttrMessage}
+var Stamped = []string{AttrStatus, AttrKind, AttrCaller, AttrCallee, AttrOperation, AttrRule, AttrSeverity, AttrMessage, AttrPath}
 
 // Metric names. The processor's own telemetry is generated from its metadata.yaml with these
 // names; the connector writes these into its metrics pipeline.

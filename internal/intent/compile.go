@@ -65,6 +65,7 @@ type Compiled struct {
 	ports     []portAlias     // aliases with a port, host by host (host.ports)
 	resources resourceIndex
 	rules     []Rule
+	paths     []PathRule
 	tracked   []TrackedEdge    // the known edges: declared and required, whose absence is noticed
 	edgeDeps  []*Dependency    // by known edge: its declaration, nil for an edge only required
 	edges     edgeIndex        // (from, to) -> known edge
@@ -266,7 +267,7 @@ func Compile(m *Model) (*Compiled, error) {
 		compileAliases(d, c, m.Nodes)
 		compileDeps(d, c, m.Nodes)
 		compileResources(d, c, m.Nodes)
-		compileRules(d, c, m.Rules, layerIdx)
+		compileRules(d, c, m, layerIdx)
 	}
 	if err := d.err(); err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Line: line, Key: "(syntax)", Msg: msg}
 }
 
-var topKeys = []string{"version", "system", "policy", "layers", "services", "resources", "rules"}
+var topKeys = []string{"version", "system", "policy", "layers", "services", "resources", "rules", "paths"}
 
 func (d *decoder) model(root *yaml.Node, m *Model) {
 	fs, ok := d.fields(root, "", topKeys...)
@@ -111,6 +111,8 @@ func (d *decoder) model(root *yaml.Node, m *Model) {
 			d.nodes(f.val, f.key, KindUnknown, m)
 		case "rules":
 			d.rules(f.val, f.key, m)
+		case "paths":
+			d.paths(f.val, f.key, m)
 		}
 	}
 	if !hasVersion {

@@ -56,7 +56,8 @@ type Model struct {
 	Layers     []string
 	Nodes      []NodeSpec // services first, then resources, each in file order
 	Rules      []RuleSpec
-	NodeLine   int // line of the `services:` key, cited for unknown services
+	Paths      []PathSpec // rules over the chain of services a request passes through
+	NodeLine   int        // line of the `services:` key, cited for unknown services
 	LayersLine int
 }
 

@@ -78,13 +78,15 @@ func anyMatch(ms []matcher, s string) bool {
 	return false
 }
 
-func compileRules(d *decoder, c *Compiled, specs []RuleSpec, layerIdx map[string]int) {
+// compileRules compiles the deny and require rules, then the path rules, with the same selectors.
+func compileRules(d *decoder, c *Compiled, m *Model, layerIdx map[string]int) {
 	zones, owners := map[string]bool{}, map[string]bool{}
 	for _, n := range c.nodes {
 		zones[n.Zone], owners[n.Owner] = true, true
 	}
 	sc := selectorCompiler{d: d, c: c, layerIdx: layerIdx, zones: zones, owners: owners}
 	seen := map[string]bool{}
+	specs := m.Rules
 	for i := range specs {
 		s := &specs[i]
 		if seen[s.Name] {
@@ -102,6 +104,7 @@ func compileRules(d *decoder, c *Compiled, specs []RuleSpec, layerIdx map[string
 		}
 		c.rules = append(c.rules, r)
 	}
+	compilePaths(d, c, m.Paths, &sc, seen)
 }
 
 type selectorCompiler struct {

@@ -47,6 +47,13 @@ func Write(m *Model, notes map[string]Note) ([]byte, error) {
 		}
 		add(doc, "rules", rules)
 	}
+	if len(m.Paths) > 0 {
+		paths := &yaml.Node{Kind: yaml.SequenceNode}
+		for i := range m.Paths {
+			paths.Content = append(paths.Content, writePath(&m.Paths[i]))
+		}
+		add(doc, "paths", paths)
+	}
 	return yaml.Marshal(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{doc}})
 }
 
@@ -148,9 +155,15 @@ func writeRule(r *RuleSpec) *yaml.Node {
 	} else {
 		add(out, "deny", side)
 	}
-	if len(r.Except) > 0 {
+	writeTail(out, r.Except, r.Severity, r.Message)
+	return out
+}
+
+// writeTail writes what deny rules and path rules end with: except, severity, message.
+func writeTail(out *yaml.Node, except []ExceptSpec, severity, message string) {
+	if len(except) > 0 {
 		ex := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-		for _, e := range r.Except {
+		for _, e := range except {
 			pair := mapping()
 			if e.From.Set {
 				add(pair, "from", writeSelector(&e.From))
@@ -162,11 +175,42 @@ func writeRule(r *RuleSpec) *yaml.Node {
 		}
 		add(out, "except", ex)
 	}
-	add(out, "severity", str(r.Severity))
-	if r.Message != "" {
-		add(out, "message", str(r.Message))
+	add(out, "severity", str(severity))
+	if message != "" {
+		add(out, "message", str(message))
 	}
+}
+
+func writePath(r *PathSpec) *yaml.Node {
+	out := mapping()
+	add(out, "name", str(r.Name))
+	switch r.Kind {
+	case PathDeny:
+		add(out, "deny", writeSides([]string{"from", "to", "via"}, &r.From, &r.To, &r.Via))
+	case PathRequire:
+		add(out, "require", writeSides([]string{"to", "via"}, &r.To, &r.Via))
+	case PathMaxDepth:
+		add(out, "max_depth", scalar(strconv.Itoa(r.MaxDepth)))
+	case PathCycles:
+		add(out, "cycles", str("deny"))
+		if r.Services.Set {
+			add(out, "services", writeSelector(&r.Services))
+		}
+	}
+	writeTail(out, r.Except, r.Severity, r.Message)
 	return out
+}
+
+// writeSides writes the selectors that are set, under their keys, as one flow mapping.
+func writeSides(keys []string, sels ...*SelectorSpec) *yaml.Node {
+	side := mapping()
+	side.Style = yaml.FlowStyle
+	for i, sel := range sels {
+		if sel.Set {
+			add(side, keys[i], writeSelector(sel))
+		}
+	}
+	return side
 }
 
 func writeSelector(s *SelectorSpec) *yaml.Node {

@@ -28,6 +28,8 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 			msg += "."
 		}
 		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg, Line: v.Rule.Line}
+	case ForbiddenPath, MissingWaypoint, CallCycle, DepthExceeded:
+		return explainPath(m, c, v)
 	case LayerViolation:
 		from, to := m.Node(c.Caller.ID), m.Node(c.Callee.ID)
 		return explained(LayerViolation, m.LayersLine, "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
@@ -68,6 +70,29 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 			edge, b.Fanout, b.Expect.CallsPerRequest, m.File, b.Expect.Line)
 	}
 	return Explanation{}
+}
+
+// explainPath describes a verdict of a path kind: what the chain did, and the path rule it broke.
+func explainPath(m *intent.Compiled, c *Call, v Verdict) Explanation {
+	r := v.PathRule
+	var what string
+	switch r.Kind {
+	case intent.PathDeny:
+		what = "reaches " + c.Callee.Name + " by a path it denies"
+	case intent.PathRequire:
+		what = "reaches " + c.Callee.Name + " without passing the waypoint it requires"
+	case intent.PathCycles:
+		what = "calls " + c.Callee.Name + " again, a cycle"
+	case intent.PathMaxDepth:
+		what = fmt.Sprintf("goes %d calls deep, more than its max_depth %d", v.Depth, r.MaxDepth)
+	}
+	msg := fmt.Sprintf("%s %s: path rule %s (%s:%d)", v.Path, what, r.Name, m.File, r.Line)
+	if r.Message != "" {
+		msg += ": " + r.Message
+	} else {
+		msg += "."
+	}
+	return Explanation{Rule: r.Name, Severity: r.Severity, Message: msg, Line: r.Line}
 }
 
 // human writes a duration as people read it: 2.3 s, 200 ms, 5 m.

@@ -26,6 +26,9 @@ type Call struct {
 	// are judged without it.
 	Operation Operation
 	Ops       OperationSource
+	// Chain is the chain of services the call's request passed through, when the model has path
+	// rules and the call's span is at hand; nil otherwise (no path rule is decided).
+	Chain *Chain
 }
 
 // OperationSource names a call's operation, and what its spans observed, when they are needed.
@@ -74,6 +77,11 @@ type Verdict struct {
 	Kinds     Kinds        // every kind that applies; empty when the call conforms
 	Rule      *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
 	Behaviour Behaviour    // what the behaviour kinds saw
+	// PathRule is the path rule that names a verdict of a path kind (the first of the lowest kind
+	// that applies), and Path the chain it saw (drift.path); nil and empty without one.
+	PathRule *intent.PathRule
+	Path     string
+	Depth    int // calls in that chain, this one included
 	// Known is set when a baseline accepts the drift: the call is shown and counted as known drift.
 	Known bool
 	edge  int32 // the known edge the call took, plus one; 0 when it took none

@@ -18,6 +18,12 @@ const (
 	UnknownService
 	UndeclaredOperation
 	UndeclaredIngress
+	// The path kinds: rules over the chain of services a request passed through (the intent's
+	// paths:), decided on the call that completes the chain.
+	ForbiddenPath
+	MissingWaypoint
+	CallCycle
+	DepthExceeded
 	LatencyExceeded
 	ErrorRateExceeded
 	RetryAmplification
@@ -31,7 +37,7 @@ const (
 
 // kindInfo is a kind's row in the table: its name (the value of drift.kind), the rule a verdict of
 // this kind names in drift.rule, and its severity. A kind decided by a rule of the intent (a deny
-// or a require rule) names that rule and takes its severity; rule and severity here are empty.
+// or a require rule, or a path rule) names that rule and takes its severity; rule and severity here are empty.
 type kindInfo struct {
 	name, rule, severity string
 	decidedBy            string // the file and function that decide it, for people (ARCHITECTURE.md)
@@ -46,6 +52,10 @@ var kinds = [NumKinds]kindInfo{
 	UnknownService:       {"unknown_service", "policy", intent.SeverityWarning, "internal/judge/judge.go judgeStructure, judgeIngress"},
 	UndeclaredOperation:  {"undeclared_operation", "depends_on", intent.SeverityWarning, "internal/judge/judge.go judgeStructure"},
 	UndeclaredIngress:    {"undeclared_ingress", "ingress", intent.SeverityWarning, "internal/judge/judge.go judgeIngress"},
+	ForbiddenPath:        {"forbidden_path", "", "", "internal/judge/paths.go JudgePaths"},
+	MissingWaypoint:      {"missing_waypoint", "", "", "internal/judge/paths.go JudgePaths"},
+	CallCycle:            {"call_cycle", "", "", "internal/judge/paths.go JudgePaths"},
+	DepthExceeded:        {"depth_exceeded", "", "", "internal/judge/paths.go JudgePaths"},
 	LatencyExceeded:      {"latency_exceeded", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
 	ErrorRateExceeded:    {"error_rate_exceeded", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},
 	RetryAmplification:   {"retry_amplification", "expect", intent.SeverityWarning, "internal/behaviour/tracker.go Tracker.Observe"},

@@ -14,6 +14,7 @@ func Merge(base *intent.Model, others ...*intent.Model) (*intent.Model, map[stri
 	m := *base
 	m.Nodes = slices.Clone(base.Nodes)
 	m.Rules = slices.Clone(base.Rules)
+	m.Paths = slices.Clone(base.Paths)
 	notes := map[string]intent.Note{}
 	index := map[string]int{}
 	for i := range m.Nodes {
@@ -36,6 +37,11 @@ func Merge(base *intent.Model, others ...*intent.Model) (*intent.Model, map[stri
 		for _, r := range o.Rules {
 			if !slices.ContainsFunc(m.Rules, func(x intent.RuleSpec) bool { return x.Name == r.Name }) {
 				m.Rules = append(m.Rules, r)
+			}
+		}
+		for _, p := range o.Paths {
+			if !slices.ContainsFunc(m.Paths, func(x intent.PathSpec) bool { return x.Name == p.Name }) {
+				m.Paths = append(m.Paths, p)
 			}
 		}
 	}

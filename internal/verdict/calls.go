@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/record"
@@ -22,6 +23,10 @@ type calls struct {
 	// pointer to it over allocates nothing (a pointer to the parameter would move it to the heap).
 	call judge.Call
 	j    Judged
+	// paths is set when the model has path rules: the batch's spans, to walk the chain of each call.
+	paths *ancestry.Index
+	walk  ancestry.Walker
+	chain judge.Chain
 }
 
 // newCalls starts a batch against the current model; done ends it. A batch's calls object is taken
@@ -43,7 +48,10 @@ func (c *calls) done() {
 	if c.tally != nil {
 		c.tally.Done()
 	}
-	*c = calls{e: c.e} // drop the batch's model, spans and output
+	if c.paths != nil {
+		c.paths.Clear()
+	}
+	*c = calls{e: c.e, walk: c.walk} // drop the batch's model, spans and output
 	c.e.batches.Put(c)
 }
 
@@ -53,9 +61,24 @@ func (c *calls) Call(call judge.Call, span ptrace.Span, res pcommon.Resource, on
 	c.call = call
 	j := &c.j
 	j.Call, j.Span, j.Resource, j.OnSpan = &c.call, span, res, onSpan
+	if c.paths != nil && onSpan && !call.External {
+		c.walkChain(span)
+	}
 	c.e.decide(c.m.intent, &c.call, c.now, &j.Verdict)
 	c.record(j)
 	c.out.Judged(j)
+}
+
+// walkChain finds the chain of the call's request, for the path rules. Out of line: most models
+// have none, and the frame of Call is on the path of every call.
+//
+//go:noinline
+func (c *calls) walkChain(span ptrace.Span) {
+	c.chain = c.walk.Chain(c.m.intent, c.paths, c.e.trails, span, c.call.Caller, c.call.Callee)
+	c.call.Chain = &c.chain
+	if !c.chain.Complete {
+		c.e.partial.Add(1)
+	}
 }
 
 // record keeps what the verdict changes in the engine's state: counts, absence, first sight, the

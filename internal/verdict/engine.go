@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/driftprocessor/driftprocessor/internal/absence"
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
 	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/firstsight"
@@ -37,8 +38,10 @@ type Settings struct {
 	IntentFile string
 	// IntentData, when set, is the intent's content, named IntentFile in errors and verdicts, and not
 	// read again on Reload: an intent from git history, or the empty one driftctl learns from.
-	IntentData         []byte
-	Pairing            pairing.Config
+	IntentData []byte
+	Pairing    pairing.Config
+	// Paths bounds the spans kept per trace for the path rules, when batches do not hold whole traces.
+	Paths              ancestry.Config
 	Behavior           behaviour.Config
 	Absence            absence.Config
 	BaselineFile       string // optional: accepted drift, shown as known
@@ -102,6 +105,11 @@ type Engine struct {
 	batches   sync.Pool // of *calls
 	late      atomic.Int64
 	lateLog   *lateLog
+	// trails keeps the spans of traces across batches for the path rules; nil in whole-trace
+	// batches, which need none. partial counts the calls judged on part of their chain.
+	trails  *ancestry.Store
+	partial atomic.Int64
+	indexes sync.Pool // of *ancestry.Index
 
 	current  atomic.Pointer[model]    // swapped whole on reload; read without locks
 	baseline atomic.Pointer[baseline] // nil without a baseline file
@@ -139,6 +147,12 @@ func New(set Settings) (*Engine, error) {
 	}
 	if set.IntentData == nil {
 		e.intents = intent.NewWatcher(set.IntentFile, data, intent.LoadBytes)
+	}
+	if !set.Pairing.WholeBatches {
+		if set.Paths == (ancestry.Config{}) {
+			set.Paths = ancestry.DefaultConfig()
+		}
+		e.trails = ancestry.NewStore(set.Paths)
 	}
 	e.badSpans = &badSpanLog{logger: e.logger, now: set.Now}
 	e.lateLog = &lateLog{logger: e.logger, ttl: set.Pairing.TTL}
@@ -205,8 +219,39 @@ func (e *Engine) use(m *intent.Compiled) {
 // drift attributes that arrived on the spans of calls (Settings.Owned).
 func (e *Engine) Batch(td ptrace.Traces, out Output) {
 	c := e.newCalls(out)
+	if c.m.intent.HasPaths() {
+		c.paths = e.index(c.m.intent, td, c.now)
+		defer e.indexes.Put(c.paths)
+	}
 	e.resolver.Batch(c.m.intent, td, c.now, c)
 	c.done()
+}
+
+// index indexes the spans of td for the path rules, and keeps them for the trace's later batches
+// unless batches hold whole traces.
+func (e *Engine) index(m *intent.Compiled, td ptrace.Traces, now time.Time) *ancestry.Index {
+	x, _ := e.indexes.Get().(*ancestry.Index)
+	if x == nil {
+		x = new(ancestry.Index)
+	}
+	x.Build(m, td)
+	if e.trails != nil {
+		e.trails.Add(x, now)
+	}
+	return x
+}
+
+// Partial is the number of calls whose path rules were judged on part of their chain: a span
+// between them and their trace's root had not come (or had gone with its trace).
+func (e *Engine) Partial() int64 { return e.partial.Load() }
+
+// TracesEvicted is the number of traces whose kept spans were dropped before their TTL, to keep
+// within paths.max_traces and paths.max_spans.
+func (e *Engine) TracesEvicted() int64 {
+	if e.trails == nil {
+		return 0
+	}
+	return e.trails.Evicted()
 }
 
 // Tick does what time does: Expire, CheckBaseline and CheckAbsence.
@@ -219,6 +264,9 @@ func (e *Engine) Tick(out Output) {
 // Expire judges the calls whose partner did not come within the TTL: their spans have passed, so
 // they go to out, not on a span.
 func (e *Engine) Expire(out Output) {
+	if e.trails != nil {
+		e.trails.Expire(e.set.Now())
+	}
 	c := e.newCalls(out)
 	e.resolver.Expire(c.m.intent, c.now, c)
 	c.done()

@@ -40,6 +40,8 @@ type TelemetryBuilder struct {
 	IntentReloads          metric.Int64Counter
 	PairingLate            metric.Int64ObservableCounter
 	PairingPending         metric.Int64ObservableGauge
+	PathsEvicted           metric.Int64ObservableCounter
+	PathsPartial           metric.Int64ObservableCounter
 	SpansMalformed         metric.Int64ObservableCounter
 	Unresolved             metric.Int64ObservableCounter
 	Violations             metric.Int64ObservableCounter
@@ -221,6 +223,36 @@ func (builder *TelemetryBuilder) RegisterPairingPendingCallback(cb metric.Int64C
 	return nil
 }
 
+// RegisterPathsEvictedCallback sets callback for observable PathsEvicted metric.
+func (builder *TelemetryBuilder) RegisterPathsEvictedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.PathsEvicted, obs: o})
+		return nil
+	}, builder.PathsEvicted)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterPathsPartialCallback sets callback for observable PathsPartial metric.
+func (builder *TelemetryBuilder) RegisterPathsPartialCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.PathsPartial, obs: o})
+		return nil
+	}, builder.PathsPartial)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 // RegisterSpansMalformedCallback sets callback for observable SpansMalformed metric.
 func (builder *TelemetryBuilder) RegisterSpansMalformedCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -374,6 +406,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"drift.pairing.pending",
 		metric.WithDescription("Spans waiting in the pairing store for their partner. [Alpha]"),
 		metric.WithUnit("{span}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.PathsEvicted, err = builder.meter.Int64ObservableCounter(
+		"drift.paths.evicted",
+		metric.WithDescription("Traces whose kept spans were dropped before paths.ttl ran out, to stay within paths.max_traces and paths.max_spans; their later calls are judged on the part of their path that came after. [Alpha]"),
+		metric.WithUnit("{trace}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.PathsPartial, err = builder.meter.Int64ObservableCounter(
+		"drift.paths.partial",
+		metric.WithDescription("Calls whose path rules were judged on part of their chain, a span between them and their trace's root not having come; missing_waypoint is not decided on them. [Alpha]"),
+		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.SpansMalformed, err = builder.meter.Int64ObservableCounter(

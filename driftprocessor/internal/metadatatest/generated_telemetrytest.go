@@ -195,6 +195,38 @@ func AssertEqualPairingPending(t *testing.T, tt *componenttest.Telemetry, dps []
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualPathsEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "drift.paths.evicted",
+		Description: "Traces whose kept spans were dropped before paths.ttl ran out, to stay within paths.max_traces and paths.max_spans; their later calls are judged on the part of their path that came after. [Alpha]",
+		Unit:        "{trace}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("drift.paths.evicted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualPathsPartial(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "drift.paths.partial",
+		Description: "Calls whose path rules were judged on part of their chain, a span between them and their trace's root not having come; missing_waypoint is not decided on them. [Alpha]",
+		Unit:        "{call}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("drift.paths.partial")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualSpansMalformed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "drift.spans.malformed",

@@ -1,0 +1,118 @@
+// Package ancestry finds the chain of services a call's request passed through, by walking the
+// parents of its span up to the root of its trace: over the spans of its batch (Index), and, when
+// a trace comes in several batches, over the spans of the earlier ones kept per trace (Store). The
+// path rules judge that chain (judge.JudgePaths).
+package ancestry
+
+import (
+	"encoding/binary"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/semconv"
+)
+
+// Index holds the spans of one batch by trace and span id: each span's parent and the service
+// whose span it is. Every span is kept, internal ones too, since any may stand between a call and
+// the root. It is reused from batch to batch.
+type Index struct {
+	slots []int32 // index into spans, plus one; 0 is empty
+	spans []indexed
+	mask  uint64
+	peers []intent.Peer // by resource: the service of the resource's spans
+}
+
+type indexed struct {
+	trace  pcommon.TraceID
+	span   uint64
+	parent uint64
+	res    int32
+}
+
+func spanID(id pcommon.SpanID) uint64 { return binary.LittleEndian.Uint64(id[:]) }
+
+// spread mixes a span id; ids are random, but not every SDK's are.
+func spread(id uint64) uint64 { return id * 0x9E3779B97F4A7C15 >> 17 }
+
+// Build indexes the spans of td against the model m. A span without ids is left out: the resolver
+// counts it as malformed.
+func (x *Index) Build(m *intent.Compiled, td ptrace.Traces) {
+	x.spans, x.peers = x.spans[:0], x.peers[:0]
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		x.peers = append(x.peers, serviceOf(m, rs.Resource()))
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() {
+					x.spans = append(x.spans, indexed{trace: s.TraceID(), span: id, parent: spanID(s.ParentSpanID()), res: int32(i)})
+				}
+			}
+		}
+	}
+	x.reset(len(x.spans))
+	for i := range x.spans {
+		x.add(i)
+	}
+}
+
+func serviceOf(m *intent.Compiled, res pcommon.Resource) intent.Peer {
+	name := ""
+	if v, ok := res.Attributes().Get(semconv.ServiceName); ok && v.Type() == pcommon.ValueTypeStr {
+		name = v.Str()
+	}
+	return peerOf(m, name)
+}
+
+func peerOf(m *intent.Compiled, name string) intent.Peer {
+	if id := m.Lookup(name); id != intent.NoNode {
+		return m.Peer(id)
+	}
+	return intent.Peer{ID: intent.NoNode, Name: name, Kind: intent.KindService}
+}
+
+func (x *Index) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(x.slots) < size {
+		x.slots = make([]int32, size)
+	}
+	x.slots = x.slots[:size]
+	clear(x.slots)
+	x.mask = uint64(size - 1)
+}
+
+func (x *Index) add(i int) {
+	for h := spread(x.spans[i].span) & x.mask; ; h = (h + 1) & x.mask {
+		if x.slots[h] == 0 {
+			x.slots[h] = int32(i + 1)
+			return
+		}
+	}
+}
+
+// find returns the span id's entry in trace, or nil.
+func (x *Index) find(trace pcommon.TraceID, span uint64) *indexed {
+	if len(x.slots) == 0 {
+		return nil
+	}
+	for h := spread(span) & x.mask; x.slots[h] != 0; h = (h + 1) & x.mask {
+		if e := &x.spans[x.slots[h]-1]; e.span == span && e.trace == trace {
+			return e
+		}
+	}
+	return nil
+}
+
+// Clear drops what the index holds of its batch.
+func (x *Index) Clear() {
+	clear(x.peers) // names from the batch's resources
+	x.spans, x.peers = x.spans[:0], x.peers[:0]
+}

@@ -1,0 +1,191 @@
+package intent
+
+import "go.yaml.in/yaml/v3"
+
+// PathKind is what a path rule checks over the chain of services a request passed through.
+type PathKind uint8
+
+// Path rule kinds.
+const (
+	PathDeny     PathKind = iota // deny: from, to, optional via
+	PathRequire                  // require: to, via
+	PathMaxDepth                 // max_depth: N
+	PathCycles                   // cycles: deny
+)
+
+// PathSpec is a rule of the `paths:` section, as written.
+type PathSpec struct {
+	Name     string
+	Line     int
+	Path     string
+	Kind     PathKind
+	From, To SelectorSpec
+	Via      SelectorSpec
+	Services SelectorSpec // of a cycles rule: the services that must not be called again; unset: all
+	MaxDepth int
+	Except   []ExceptSpec
+	Severity string
+	Message  string
+}
+
+// PathRule is a compiled path rule. Its selectors are those of the deny rules.
+type PathRule struct {
+	Name     string
+	Severity string
+	Message  string
+	Line     int
+	Kind     PathKind
+	MaxDepth int
+	HasVia   bool
+	from, to selector
+	via      selector
+	except   []exceptPair
+}
+
+// From, To and Via report whether p is selected by the rule's from, to (a cycles rule's services)
+// and via.
+func (r *PathRule) From(p Peer) bool { return r.from.matches(p) }
+
+// To reports whether p is selected by the rule's to (of a cycles rule: its services).
+func (r *PathRule) To(p Peer) bool { return r.to.matches(p) }
+
+// Via reports whether p is selected by the rule's via.
+func (r *PathRule) Via(p Peer) bool { return r.via.matches(p) }
+
+// Excepted reports whether an except entry exempts the path that starts at from and reaches to.
+func (r *PathRule) Excepted(from, to Peer) bool {
+	for i := range r.except {
+		if r.except[i].from.matches(from) && r.except[i].to.matches(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Paths returns the path rules in file order.
+func (c *Compiled) Paths() []PathRule { return c.paths }
+
+// HasPaths reports whether the model has path rules: only then are the chains of calls walked.
+func (c *Compiled) HasPaths() bool { return len(c.paths) > 0 }
+
+var pathKeys = []string{"name", "deny", "require", "max_depth", "cycles", "services", "except", "severity", "message"}
+
+// paths reads the `paths:` section: a list of rules, each with exactly one of deny, require,
+// max_depth and cycles.
+func (d *decoder) paths(n *yaml.Node, path string, m *Model) {
+	items, _ := d.items(n, path)
+	for i, it := range items {
+		rp := index(path, i)
+		fs, ok := d.fields(it, rp, pathKeys...)
+		if !ok {
+			continue
+		}
+		r := PathSpec{Line: d.resolve(it).Line, Path: rp, Severity: SeverityWarning}
+		checks, hasName := 0, false
+		servicesLine := 0
+		for _, f := range fs {
+			fp := join(rp, f.key)
+			switch f.key {
+			case "name":
+				hasName = true
+				r.Name, _ = d.nonEmptyStr(f.val, fp)
+			case "deny", "require", "max_depth", "cycles":
+				checks++
+				if checks > 1 {
+					d.errorf(f.line, fp, "a path rule has one of deny, require, max_depth, cycles")
+				}
+				d.pathCheck(f, fp, &r)
+			case "services":
+				servicesLine = f.line
+				r.Services = d.selector(f.val, fp)
+			case "except":
+				exs, _ := d.items(f.val, fp)
+				for j, ex := range exs {
+					from, to := d.fromTo(ex, index(fp, j), false)
+					r.Except = append(r.Except, ExceptSpec{From: from, To: to})
+				}
+			case "severity":
+				r.Severity, _ = d.oneOf(f.val, fp, SeverityInfo, SeverityWarning, SeverityCritical)
+			case "message":
+				r.Message, _ = d.str(f.val, fp)
+			}
+		}
+		if !hasName {
+			d.errorf(r.Line, join(rp, "name"), "missing: every path rule needs a name")
+		}
+		if checks == 0 {
+			d.errorf(r.Line, join(rp, "deny"), "missing: a path rule needs one of `deny: {from, to, via}`, `require: {to, via}`, `max_depth: N`, `cycles: deny`")
+		}
+		if servicesLine > 0 && (checks != 1 || r.Kind != PathCycles) {
+			d.errorf(servicesLine, join(rp, "services"), "only a cycles rule selects services")
+		}
+		m.Paths = append(m.Paths, r)
+	}
+}
+
+// pathCheck reads the one check of a path rule.
+func (d *decoder) pathCheck(f field, path string, r *PathSpec) {
+	switch f.key {
+	case "deny":
+		r.Kind = PathDeny
+		r.From, r.To, r.Via = d.fromToVia(f.val, path, "from", "to", "via")
+	case "require":
+		r.Kind = PathRequire
+		_, r.To, r.Via = d.fromToVia(f.val, path, "to", "via")
+	case "max_depth":
+		r.Kind = PathMaxDepth
+		r.MaxDepth, _ = d.count(f.val, path, 1)
+	case "cycles":
+		r.Kind = PathCycles
+		d.oneOf(f.val, path, "deny")
+	}
+}
+
+// fromToVia reads the selectors of a deny or require path: every key but via is required.
+func (d *decoder) fromToVia(n *yaml.Node, path string, keys ...string) (from, to, via SelectorSpec) {
+	fs, ok := d.fields(n, path, keys...)
+	if !ok {
+		return
+	}
+	for _, f := range fs {
+		s := d.selector(f.val, join(path, f.key))
+		switch f.key {
+		case "from":
+			from = s
+		case "to":
+			to = s
+		case "via":
+			via = s
+		}
+	}
+	line := d.resolve(n).Line
+	for _, k := range keys {
+		set := map[string]bool{"from": from.Set, "to": to.Set, "via": via.Set}[k]
+		required := k != "via" || keys[0] == "to" // a require path names its waypoint
+		if required && !set {
+			d.errorf(line, join(path, k), "missing")
+		}
+	}
+	return from, to, via
+}
+
+// compilePaths compiles the path rules; names are unique among rules and path rules alike, since
+// drift.rule names either.
+func compilePaths(d *decoder, c *Compiled, specs []PathSpec, sc *selectorCompiler, seen map[string]bool) {
+	for i := range specs {
+		s := &specs[i]
+		if seen[s.Name] {
+			d.errorf(s.Line, s.Path+".name", "duplicate rule name %q", s.Name)
+		}
+		seen[s.Name] = true
+		r := PathRule{Name: s.Name, Severity: s.Severity, Message: s.Message, Line: s.Line, Kind: s.Kind,
+			MaxDepth: s.MaxDepth, HasVia: s.Via.Set, from: sc.compile(&s.From), to: sc.compile(&s.To), via: sc.compile(&s.Via)}
+		if s.Kind == PathCycles {
+			r.to = sc.compile(&s.Services) // unset: every service
+		}
+		for j := range s.Except {
+			r.except = append(r.except, exceptPair{from: sc.compile(&s.Except[j].From), to: sc.compile(&s.Except[j].To)})
+		}
+		c.paths = append(c.paths, r)
+	}
+}

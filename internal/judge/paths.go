@@ -1,0 +1,142 @@
+package judge
+
+import (
+	"strings"
+
+	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+// pathKind is the kind a path rule's check decides.
+var pathKind = [...]Kind{
+	intent.PathDeny:     ForbiddenPath,
+	intent.PathRequire:  MissingWaypoint,
+	intent.PathMaxDepth: DepthExceeded,
+	intent.PathCycles:   CallCycle,
+}
+
+// PathKind is the kind a verdict of path rule r has.
+func PathKind(r *intent.PathRule) Kind { return pathKind[r.Kind] }
+
+// Chain is the services a call's request passed through: the first service of the trace first, the
+// call's caller and then its callee last, with consecutive spans of one service as one node.
+type Chain struct {
+	Nodes []intent.Peer
+	// Complete is set when the walk reached the trace's root span. Without it, Nodes is only the part
+	// nearest the call: what is decided on a part holds on the whole, except a missing waypoint,
+	// which the unseen part may hold, and is not decided.
+	Complete bool
+}
+
+// JudgePaths adds the path kinds of a call whose chain is ch to v. The first rule of the lowest kind
+// that applies names the verdict (drift.rule), and the chain is kept for drift.path. It allocates
+// only for a call that breaks a path rule.
+func JudgePaths(m *intent.Compiled, ch *Chain, v *Verdict) {
+	nodes := ch.Nodes
+	if len(nodes) < 2 {
+		return
+	}
+	rules := m.Paths()
+	for i := range rules {
+		r := &rules[i]
+		if !breaks(r, ch) {
+			continue
+		}
+		k := PathKind(r)
+		v.Kinds.Add(k)
+		if v.PathRule == nil || k < PathKind(v.PathRule) {
+			v.PathRule = r
+		}
+	}
+	if v.PathRule != nil {
+		v.Path, v.Depth = PathText(nodes), len(nodes)-1
+	}
+}
+
+// breaks reports whether the chain breaks rule r. The call is the chain's last step; the path a rule
+// names ends with it, so each call is judged once for the paths it completes.
+func breaks(r *intent.PathRule, ch *Chain) bool {
+	nodes := ch.Nodes
+	last := len(nodes) - 1
+	callee, first := nodes[last], nodes[0]
+	switch r.Kind {
+	case intent.PathDeny:
+		return r.To(callee) && deniedFrom(r, nodes)
+	case intent.PathRequire:
+		return ch.Complete && r.To(callee) && !passed(r, nodes[:last]) && !r.Excepted(first, callee)
+	case intent.PathMaxDepth:
+		return last > r.MaxDepth && !r.Excepted(first, callee)
+	case intent.PathCycles:
+		return r.To(callee) && calledBefore(nodes[:last], callee) && !r.Excepted(first, callee)
+	}
+	return false
+}
+
+// deniedFrom reports whether a node before the callee is a from of deny rule r, with a via between
+// them when the rule names one, and no except entry for the pair.
+func deniedFrom(r *intent.PathRule, nodes []intent.Peer) bool {
+	last := len(nodes) - 1
+	callee := nodes[last]
+	viaSeen := false // a via between position i and the callee
+	for i := last - 1; i >= 0; i-- {
+		if r.From(nodes[i]) && (!r.HasVia || viaSeen) && !r.Excepted(nodes[i], callee) {
+			return true
+		}
+		viaSeen = viaSeen || (r.HasVia && r.Via(nodes[i]))
+	}
+	return false
+}
+
+// passed reports whether a node of the chain is a via of r.
+func passed(r *intent.PathRule, nodes []intent.Peer) bool {
+	for _, n := range nodes {
+		if r.Via(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func calledBefore(nodes []intent.Peer, callee intent.Peer) bool {
+	for _, n := range nodes {
+		if SamePeer(n, callee) {
+			return true
+		}
+	}
+	return false
+}
+
+// SamePeer reports whether a and b are one node: by id in the model, by name outside it.
+func SamePeer(a, b intent.Peer) bool {
+	if a.ID != intent.NoNode || b.ID != intent.NoNode {
+		return a.ID == b.ID
+	}
+	return a.Name == b.Name
+}
+
+// MaxPathNodes bounds the nodes drift.path names: a longer chain keeps its first node and its last
+// ones, with "…" for the rest.
+const MaxPathNodes = 12
+
+// PathText is the value of drift.path: the chain's names joined by " -> ", bounded.
+func PathText(nodes []intent.Peer) string {
+	var b strings.Builder
+	write := func(i int, n intent.Peer) {
+		if i > 0 {
+			b.WriteString(" -> ")
+		}
+		b.WriteString(clean.Name(n.Name)) // names from span data are bounded, one by one
+	}
+	if len(nodes) <= MaxPathNodes {
+		for i, n := range nodes {
+			write(i, n)
+		}
+		return b.String()
+	}
+	write(0, nodes[0])
+	b.WriteString(" -> …")
+	for _, n := range nodes[len(nodes)-(MaxPathNodes-2):] {
+		write(1, n)
+	}
+	return b.String()
+}
