@@ -20,7 +20,8 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20000x
 FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent FuzzResolve:./internal/resolve FuzzProcessor:./driftprocessor \
   FuzzReadOTLPJSON:./internal/traffic FuzzReadOTLPProto:./internal/traffic FuzzReadJaegerJSON:./internal/traffic FuzzReadZipkinJSON:./internal/traffic \
-  FuzzStructurizr:./internal/importing FuzzNetworkPolicy:./internal/importing FuzzBackstage:./internal/importing FuzzOpenSLO:./internal/importing
+  FuzzStructurizr:./internal/importing FuzzNetworkPolicy:./internal/importing FuzzBackstage:./internal/importing FuzzOpenSLO:./internal/importing \
+  FuzzChain:./internal/ancestry
 
 .PHONY: run run-jaeger run-prometheus test test-deps build build-agent driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
 

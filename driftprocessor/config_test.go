@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewID(typ),
 			want: &Config{IntentFile: "testdata/intent.yaml", ReloadInterval: 30 * time.Second, Annotate: AnnotateDrift,
 				Pairing:  PairingConfig{TTL: 30 * time.Second, MaxPending: 100_000, WholeTraces: true},
-				Paths:    PathsConfig{MaxTraces: 20_000, MaxSpans: 400_000, TTL: 30 * time.Second},
+				Paths:    PathsConfig{MaxTraces: 20_000, MaxSpans: 200_000, TTL: 30 * time.Second},
 				Behavior: BehaviorConfig{Window: 5 * time.Minute, MinCalls: 20, MaxEdges: 1000}, BaselineStaleAfter: 24 * time.Hour,
 				Absence: AbsenceConfig{Window: 24 * time.Hour, MinCallerCalls: 100}, Learn: LearnConfig{Interval: time.Minute},
 				MaxSeries: 1900, MaxOutsideNames: 200},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/capturetest"
+	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
 // walkedCall is a call as the test's own walk of the raw spans finds it: the services its request
@@ -136,6 +138,12 @@ func withPath(base string, r pathRule) string {
 // traces of the spans stamped with it; it fails on any drift with another rule or a kind no rule
 // of the test decides.
 func pathVerdicts(t *testing.T, intentYAML string, wholeBatches bool, batches []ptrace.Traces) (*harness, map[string]map[string]bool) {
+	h, got, _ := pathSpans(t, intentYAML, wholeBatches, batches)
+	return h, got
+}
+
+// pathSpans is pathVerdicts, with the ids of the spans stamped with a path kind.
+func pathSpans(t *testing.T, intentYAML string, wholeBatches bool, batches []ptrace.Traces) (*harness, map[string]map[string]bool, map[pcommon.SpanID]bool) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "intent.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(intentYAML), 0o600))
@@ -147,6 +155,7 @@ func pathVerdicts(t *testing.T, intentYAML string, wholeBatches bool, batches []
 	}
 	h.expireAll()
 	got := map[string]map[string]bool{}
+	ids := map[pcommon.SpanID]bool{}
 	for _, td := range h.sink.AllTraces() {
 		capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
 			a := s.Attributes()
@@ -166,9 +175,10 @@ func pathVerdicts(t *testing.T, intentYAML string, wholeBatches bool, batches []
 				got[rule.Str()] = map[string]bool{}
 			}
 			got[rule.Str()][s.TraceID().String()] = true
+			ids[s.SpanID()] = true
 		})
 	}
-	return h, got
+	return h, got, ids
 }
 
 // stamped counts the exported spans that show kind.
@@ -233,6 +243,234 @@ func TestPathRulesOnBoutique(t *testing.T) {
 			assert.Equal(t, int64(stamped(h, r.kind)), h.sum("drift.calls", map[string]string{"drift.kind": r.kind}),
 				"drift.calls counts every stamped call of the kind")
 			t.Logf("%s: %d of %d traces", r.name, len(want), len(traces))
+		})
+	}
+}
+
+// splitByDepth cuts each trace of td in two requests: the spans nearer the root in one, the others
+// in the other, with the first or the second sent first, as a gateway without groupbytrace sees a
+// trace whose services export at different times.
+func splitByDepth(td ptrace.Traces, parentsFirst bool) []ptrace.Traces {
+	var out []ptrace.Traces
+	for _, tr := range capturetest.ByTrace(td) {
+		depth := map[pcommon.SpanID]int{}
+		parent := map[pcommon.SpanID]pcommon.SpanID{}
+		capturetest.EachSpan(tr, func(_ pcommon.Resource, s ptrace.Span) { parent[s.SpanID()] = s.ParentSpanID() })
+		var depthOf func(id pcommon.SpanID) int
+		depthOf = func(id pcommon.SpanID) int {
+			p, ok := parent[id]
+			if !ok || p.IsEmpty() {
+				return 0
+			}
+			if d, ok := depth[id]; ok {
+				return d
+			}
+			depth[id] = depthOf(p) + 1
+			return depth[id]
+		}
+		top, bottom := ptrace.NewTraces(), ptrace.NewTraces()
+		capturetest.EachSpan(tr, func(res pcommon.Resource, s ptrace.Span) {
+			into := bottom
+			if depthOf(s.SpanID()) < 3 {
+				into = top
+			}
+			rs := into.ResourceSpans().AppendEmpty()
+			res.CopyTo(rs.Resource())
+			s.CopyTo(rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
+		})
+		if parentsFirst {
+			out = append(out, top, bottom)
+		} else {
+			out = append(out, bottom, top)
+		}
+	}
+	return out
+}
+
+// TestPathRulesAcrossBatches: without whole-trace batches, the spans kept per trace complete the
+// chain of a call whose ancestors came in an earlier batch: the same traces as in whole batches.
+// When the ancestors come later, the call is judged on the part of its chain it has: no false
+// verdict, no missing waypoint decided on a part, and each such call counted in drift.paths.partial.
+func TestPathRulesAcrossBatches(t *testing.T) {
+	base, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	td := loadBoutique(t)
+	calls := walkDown(td, boutiqueDatabase)
+	for _, r := range []pathRule{denyVia("frontend", "mysql", "adservice"), requireVia("productcatalogservice", "checkoutservice"),
+		maxDepth(deepest(calls) - 1)} {
+		want := expectedTraces(calls, r)
+		_, _, whole := pathSpans(t, withPath(string(base), r), true, capturetest.ByTrace(td))
+		t.Run("parents first/"+r.name, func(t *testing.T) {
+			h, got := pathVerdicts(t, withPath(string(base), r), false, splitByDepth(td, true))
+			assert.Equal(t, want, got[r.name])
+			assert.Len(t, got, 1)
+			assert.Zero(t, h.sum("drift.paths.partial", nil))
+		})
+		t.Run("children first/"+r.name, func(t *testing.T) {
+			h, got, ids := pathSpans(t, withPath(string(base), r), false, splitByDepth(td, false))
+			for id := range ids {
+				assert.True(t, whole[id], "span %s flagged, but not in whole traces", id)
+			}
+			assert.LessOrEqual(t, len(got), 1)
+			assert.Less(t, len(ids), len(whole), "some calls were judged on part of their chain")
+			assert.Positive(t, h.sum("drift.paths.partial", nil))
+			t.Logf("%s: %d of %d calls flagged on parts of chains; %d calls partial", r.name, len(ids), len(whole), h.sum("drift.paths.partial", nil))
+		})
+	}
+}
+
+func synthDatabase(s ptrace.Span) string {
+	if v, ok := s.Attributes().Get("db.namespace"); ok && s.Kind() == ptrace.SpanKindClient {
+		return "db-" + strings.TrimPrefix(v.Str(), "db")
+	}
+	return ""
+}
+
+// loopBack adds to every nth trace a call back into the trace's first service, from its deepest
+// server span: a feedback loop. The test's walk finds the cycles on its own.
+func loopBack(traces []ptrace.Traces, n int) {
+	for i := 0; i < len(traces); i += n {
+		type at struct {
+			span ptrace.Span
+			res  pcommon.Resource
+		}
+		byID := map[pcommon.SpanID]at{}
+		var root at
+		capturetest.EachSpan(traces[i], func(res pcommon.Resource, s ptrace.Span) {
+			byID[s.SpanID()] = at{s, res}
+			if s.ParentSpanID().IsEmpty() {
+				root = at{s, res}
+			}
+		})
+		depth := func(s ptrace.Span) int {
+			d := 0
+			for p := s.ParentSpanID(); !p.IsEmpty(); p = byID[p].span.ParentSpanID() {
+				d++
+			}
+			return d
+		}
+		deepest, most := root, 0
+		for _, a := range byID {
+			if d := depth(a.span); a.span.Kind() == ptrace.SpanKindServer && (d > most || d == most && a.span.SpanID().String() < deepest.span.SpanID().String()) {
+				deepest, most = a, d
+			}
+		}
+		client := appendSpan(traces[i], deepest.res, deepest.span, ptrace.SpanKindClient, uint64(i))
+		appendSpan(traces[i], root.res, client, ptrace.SpanKindServer, uint64(i)+1<<32)
+	}
+}
+
+func appendSpan(td ptrace.Traces, res pcommon.Resource, parent ptrace.Span, kind ptrace.SpanKind, id uint64) ptrace.Span {
+	rs := td.ResourceSpans().AppendEmpty()
+	res.CopyTo(rs.Resource())
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetTraceID(parent.TraceID())
+	s.SetSpanID(pcommon.SpanID{0xfe, byte(id >> 40), byte(id >> 32), byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id), 1})
+	s.SetParentSpanID(parent.SpanID())
+	s.SetKind(kind)
+	s.SetName("feedback")
+	s.SetStartTimestamp(parent.StartTimestamp())
+	s.SetEndTimestamp(parent.EndTimestamp())
+	return s
+}
+
+// TestCyclesAndDepthOnSyntheticModel: on the 200-service model's traffic, with a call back into
+// the first service added to one trace in seven, the cycles rule and depth limits flag exactly the
+// traces the test's walk finds. The loops call upwards, undeclared: the model allows undeclared
+// calls and has no layers here, so that only the path rules judge them.
+func TestCyclesAndDepthOnSyntheticModel(t *testing.T) {
+	sys := synthtest.New(200, 8, 42)
+	var batches []ptrace.Traces
+	for _, b := range sys.Batches(20, 2000) {
+		batches = append(batches, capturetest.ByTrace(b)...)
+	}
+	loopBack(batches, 7)
+	model := regexp.MustCompile(`(?m)^(layers: .*|    layer: .*)\n`).ReplaceAllString(sys.Intent(), "")
+	model = strings.Replace(model, "system: synthetic\n", "system: synthetic\npolicy: {undeclared: allow}\n", 1)
+	var calls []walkedCall
+	for _, b := range batches {
+		calls = append(calls, walkDown(b, synthDatabase)...)
+	}
+	depth := deepest(calls)
+	for _, r := range []pathRule{noCycles, maxDepth(depth - 1), maxDepth(depth)} {
+		t.Run(r.name, func(t *testing.T) {
+			want := expectedTraces(calls, r)
+			if r.name != maxDepth(depth).name {
+				require.NotEmpty(t, want, "the test's walk says the rule breaks")
+			}
+			_, got := pathVerdicts(t, withPath(model, r), true, batches)
+			if len(want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, want, got[r.name])
+			assert.Len(t, got, 1)
+			t.Logf("%s: %d of %d traces", r.name, len(want), len(batches))
+		})
+	}
+}
+
+// retryLoop is a trace in which payment, failing, calls back checkout's retry endpoint, which calls
+// payment again: frontend -> checkout -> payment -> checkout -> payment.
+func retryLoop() ptrace.Traces {
+	grpc := func(svc string) map[string]any { return map[string]any{"rpc.system": "grpc", "rpc.service": svc} }
+	return batch(
+		sp{svc: "frontend", kind: ptrace.SpanKindServer, id: 1, name: "GET /checkout"},
+		sp{svc: "frontend", kind: ptrace.SpanKindClient, id: 2, parent: 1, name: "Checkout/Place", attrs: grpc("checkout")},
+		sp{svc: "checkout", kind: ptrace.SpanKindServer, id: 3, parent: 2, name: "Checkout/Place"},
+		sp{svc: "checkout", kind: ptrace.SpanKindClient, id: 4, parent: 3, name: "Payment/Charge", attrs: grpc("payment")},
+		sp{svc: "payment", kind: ptrace.SpanKindServer, id: 5, parent: 4, name: "Payment/Charge", status: ptrace.StatusCodeError},
+		sp{svc: "payment", kind: ptrace.SpanKindInternal, id: 6, parent: 5, name: "on-failure"},
+		sp{svc: "payment", kind: ptrace.SpanKindClient, id: 7, parent: 6, name: "Checkout/Retry", attrs: grpc("checkout")},
+		sp{svc: "checkout", kind: ptrace.SpanKindServer, id: 8, parent: 7, name: "Checkout/Retry"},
+		sp{svc: "checkout", kind: ptrace.SpanKindClient, id: 9, parent: 8, name: "Payment/Charge", attrs: grpc("payment")},
+		sp{svc: "payment", kind: ptrace.SpanKindServer, id: 10, parent: 9, name: "Payment/Charge"},
+	)
+}
+
+const retryIntent = `version: 1
+services:
+  frontend: {ingress: true, depends_on: [checkout]}
+  checkout: {depends_on: [payment]}
+  payment: {depends_on: [checkout]}
+`
+
+// TestCycleFromRetryLoop: a retry loop is a cycle. The call that calls back into a service the
+// request came through is flagged, with the chain; a cycles rule that selects services flags only
+// calls back into them.
+func TestCycleFromRetryLoop(t *testing.T) {
+	for _, tt := range []struct {
+		name, rule string
+		want       map[byte]string // client span -> drift.path
+	}{
+		{"every service", "cycles: deny", map[byte]string{
+			7: "frontend -> checkout -> payment -> checkout",
+			9: "frontend -> checkout -> payment -> checkout -> payment",
+		}},
+		{"checkout only", "cycles: deny\n    services: checkout", map[byte]string{
+			7: "frontend -> checkout -> payment -> checkout",
+		}},
+		{"except from frontend", "cycles: deny\n    except: [{from: frontend}]", map[byte]string{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "intent.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(retryIntent+"paths:\n  - name: no-loops\n    "+tt.rule+"\n"), 0o600))
+			cfg := testConfig(path)
+			cfg.Pairing.WholeBatches = true
+			h := newHarness(t, cfg)
+			h.consumeTraces(retryLoop())
+			for id := byte(1); id <= 10; id++ {
+				want, flagged := tt.want[id]
+				if !flagged {
+					assert.Empty(t, h.attr(id, "drift.kind"), "span %d", id)
+					continue
+				}
+				assert.Equal(t, "call_cycle", h.attr(id, "drift.kind"), "span %d", id)
+				assert.Equal(t, "no-loops", h.attr(id, "drift.rule"))
+				assert.Equal(t, want, h.attr(id, "drift.path"))
+				assert.Contains(t, h.attr(id, "drift.message"), "again, a cycle: path rule no-loops (")
+			}
+			assert.Equal(t, int64(len(tt.want)), h.sum("drift.calls", map[string]string{"drift.kind": "call_cycle"}))
 		})
 	}
 }

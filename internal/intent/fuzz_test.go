@@ -23,6 +23,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: 1\nservices: {a: {depends_on: [{to: a, operations: ['*']}]}}\n"))
 	f.Add([]byte("version: 1\nlayers: [&x a, *x]\n"))
 	f.Add([]byte("version: 1\nrules: [{name: r, deny: {from: {kind: [database]}, to: '*'}, except: [{}]}]\n"))
+	f.Add([]byte("version: 1\nservices: {a: {}, b: {}}\npaths:\n  - {name: p, deny: {from: a, to: '*', via: {kind: service}}, except: [{to: b}]}\n  - {name: q, require: {to: b, via: a}}\n  - {name: d, max_depth: 3}\n  - {name: c, cycles: deny, services: [a]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, ok := loads(t, "f.yaml", data, LoadBytes)
 		if !ok {

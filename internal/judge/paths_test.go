@@ -1,0 +1,106 @@
+package judge
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/driftprocessor/driftprocessor/internal/intent"
+)
+
+func pathModel(t *testing.T, rules string) *intent.Compiled {
+	t.Helper()
+	m, err := intent.LoadBytes("p.yaml", []byte("version: 1\nservices: {a: {}, b: {}, c: {}, d: {}}\npaths:\n"+rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func chainOf(m *intent.Compiled, complete bool, names ...string) *Chain {
+	ch := &Chain{Complete: complete}
+	for _, n := range names {
+		if id := m.Lookup(n); id != intent.NoNode {
+			ch.Nodes = append(ch.Nodes, m.Peer(id))
+		} else {
+			ch.Nodes = append(ch.Nodes, intent.Peer{ID: intent.NoNode, Name: n, Kind: intent.KindService})
+		}
+	}
+	return ch
+}
+
+// TestJudgePaths: each check decides on the chain's last call, a via counts only between from and
+// to, a missing waypoint is not decided on part of a chain, and the lowest kind names the verdict.
+func TestJudgePaths(t *testing.T) {
+	m := pathModel(t, `  - name: a-c-via-b
+    deny: {from: a, to: c, via: b}
+  - name: d-via-a
+    require: {to: d, via: a}
+  - name: shallow
+    max_depth: 2
+  - name: loops
+    cycles: deny
+`)
+	tests := []struct {
+		chain    []string
+		complete bool
+		kinds    []Kind
+		rule     string
+	}{
+		{[]string{"a", "b", "c"}, true, []Kind{ForbiddenPath}, "a-c-via-b"},
+		{[]string{"a", "c"}, true, nil, ""},                                    // not through b
+		{[]string{"b", "a", "c"}, true, nil, ""},                               // b is before a, not between
+		{[]string{"a", "b", "d"}, true, nil, ""},                               // passed a
+		{[]string{"b", "d"}, true, []Kind{MissingWaypoint}, "d-via-a"},         // did not
+		{[]string{"b", "d"}, false, nil, ""},                                   // an unseen part may hold a
+		{[]string{"a", "b", "c", "d"}, true, []Kind{DepthExceeded}, "shallow"}, // 3 calls deep
+		{[]string{"a", "b", "a"}, true, []Kind{CallCycle}, "loops"},
+		{[]string{"b", "a", "b", "c"}, false, []Kind{ForbiddenPath, DepthExceeded}, "a-c-via-b"}, // the cycle was closed by the call before
+		{[]string{"x", "y", "x"}, true, []Kind{CallCycle}, "loops"},                              // names outside the model
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.chain, ">"), func(t *testing.T) {
+			var v Verdict
+			JudgePaths(m, chainOf(m, tt.complete, tt.chain...), &v)
+			var want Kinds
+			for _, k := range tt.kinds {
+				want.Add(k)
+			}
+			if v.Kinds != want {
+				t.Fatalf("kinds %b, want %b", v.Kinds, want)
+			}
+			if tt.rule == "" {
+				if v.PathRule != nil || v.Path != "" {
+					t.Fatalf("path verdict without a kind: %+v", v)
+				}
+				return
+			}
+			if v.PathRule == nil || v.PathRule.Name != tt.rule || v.Path != strings.Join(tt.chain, " -> ") || v.Depth != len(tt.chain)-1 {
+				t.Fatalf("verdict %+v", v)
+			}
+			x := Explain(m, &Call{Caller: chainOf(m, true, tt.chain...).Nodes[len(tt.chain)-2], Callee: chainOf(m, true, tt.chain...).Nodes[len(tt.chain)-1]}, v)
+			if x.Rule != tt.rule || !strings.Contains(x.Message, "p.yaml:") || !strings.HasPrefix(x.Message, v.Path) {
+				t.Errorf("explanation %+v", x)
+			}
+		})
+	}
+}
+
+// TestPathTextIsBounded: a long chain keeps its first node and its last ones.
+func TestPathTextIsBounded(t *testing.T) {
+	var nodes []intent.Peer
+	for i := range 40 {
+		nodes = append(nodes, intent.Peer{ID: intent.NoNode, Name: fmt.Sprintf("s%d", i)})
+	}
+	got := PathText(nodes)
+	if n := strings.Count(got, " -> ") + 1; n != MaxPathNodes {
+		t.Errorf("%d parts in %q", n, got)
+	}
+	if !strings.HasPrefix(got, "s0 -> … -> s30 -> ") || !strings.HasSuffix(got, " -> s39") {
+		t.Errorf("%q", got)
+	}
+	long := []intent.Peer{{ID: intent.NoNode, Name: strings.Repeat("x", 1000)}, {ID: intent.NoNode, Name: "y"}}
+	if got := PathText(long); len(got) > 300 || !strings.HasSuffix(got, " -> y") {
+		t.Errorf("a long name is not bounded on its own: %d bytes", len(got))
+	}
+}
