@@ -36,11 +36,17 @@ import (
 const batchSize = 1000
 
 func newDrift(tb testing.TB, intentFile, annotate string) consumer.Traces {
+	return newDriftWith(tb, intentFile, annotate, false)
+}
+
+// newDriftWith is newDrift, in whole-trace batch mode (pairing.whole_batches) when whole is set.
+func newDriftWith(tb testing.TB, intentFile, annotate string, whole bool) consumer.Traces {
 	f := driftprocessor.NewFactory()
 	cfg := f.CreateDefaultConfig().(*driftprocessor.Config)
 	cfg.IntentFile = intentFile
 	cfg.ReloadInterval = 0
 	cfg.Annotate = annotate
+	cfg.Pairing.WholeBatches = whole
 	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 	if err != nil {
 		tb.Fatal(err)
@@ -320,13 +326,15 @@ func TestBatchesConform(t *testing.T) {
 	for name, tc := range map[string]struct {
 		intent  string
 		batches []ptrace.Traces
+		whole   bool
 	}{
-		"synthetic":            {intentFile, synthetic},
-		"synthetic with rules": {writeIntent(t, synthtest.New(200, 10, 42).Intent()+twentyRules()), synthetic},
-		"boutique":             {capturetest.BoutiqueIntent(), boutiqueBatches(t)},
+		"synthetic":                 {intentFile, synthetic, false},
+		"synthetic with rules":      {writeIntent(t, synthtest.New(200, 10, 42).Intent()+twentyRules()), synthetic, false},
+		"synthetic with path rules": {writeIntent(t, synthtest.New(200, 10, 42).Intent()+twentyPathRules()), synthetic, true},
+		"boutique":                  {capturetest.BoutiqueIntent(), boutiqueBatches(t), false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := newDrift(t, tc.intent, driftprocessor.AnnotateAll)
+			p := newDriftWith(t, tc.intent, driftprocessor.AnnotateAll, tc.whole)
 			judged, drift := 0, 0
 			for _, batch := range tc.batches {
 				batch = clone(batch)
@@ -449,6 +457,37 @@ func twentyRules() string {
 		fmt.Fprintf(&rules, "  - name: rule-%d\n    deny: {from: {layer: l%d}, to: {layer: l%d}}\n", i, 1+i%3, i%3/2)
 	}
 	return rules.String()
+}
+
+// BenchmarkPathRules: the synthetic system in whole-trace batches, judged with no path rule and
+// with 20 that its conforming traffic never breaks, side by side: what path rules cost per span
+// (the target: at most 1.3 times).
+func BenchmarkPathRules(b *testing.B) {
+	sys := synthtest.New(200, 10, 42)
+	batches := sys.Batches(20, batchSize) // each holds whole traces
+	sideBySide(b,
+		side{"0", newDriftWith(b, writeIntent(b, sys.Intent()), driftprocessor.AnnotateDrift, true), inTurn(asReceived(b, batches))},
+		side{"20", newDriftWith(b, writeIntent(b, sys.Intent()+twentyPathRules()), driftprocessor.AnnotateDrift, true), inTurn(asReceived(b, batches))}, "ratio")
+}
+
+// twentyPathRules are path rules of every form that the synthetic system's conforming traffic
+// never breaks: it goes down the layers, from a service of the top one, at most four calls deep.
+func twentyPathRules() string {
+	var p strings.Builder
+	p.WriteString("paths:\n")
+	for i := 0; i < 8; i++ { // nothing reaches a higher layer, through anything
+		fmt.Fprintf(&p, "  - name: deny-%d\n    deny: {from: {layer: l%d}, to: {layer: l%d}, via: {layer: [l1, l2, l3]}}\n", i, 2+i%2, i%2)
+	}
+	for i := 0; i < 6; i++ { // every request comes through the top layer
+		fmt.Fprintf(&p, "  - name: require-%d\n    require: {to: {layer: l%d}, via: {layer: l0}}\n", i, 1+i%3)
+	}
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(&p, "  - name: depth-%d\n    max_depth: %d\n", i, 6+2*i)
+	}
+	p.WriteString("  - name: no-cycles\n    cycles: deny\n")
+	p.WriteString("  - name: no-cycles-l1\n    cycles: deny\n    services: {layer: l1}\n")
+	p.WriteString("  - name: no-cycles-zone\n    cycles: deny\n    services: {zone: zone-00}\n")
+	return p.String()
 }
 
 type side struct {

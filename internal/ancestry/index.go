@@ -29,7 +29,11 @@ type indexed struct {
 	span   uint64
 	parent uint64
 	res    int32
+	up     int32 // the parent's index in spans, or noParent
 }
+
+// noParent is the up of a root span, and of a span whose parent is not in the batch.
+const noParent = -1
 
 func spanID(id pcommon.SpanID) uint64 { return binary.LittleEndian.Uint64(id[:]) }
 
@@ -37,27 +41,51 @@ func spanID(id pcommon.SpanID) uint64 { return binary.LittleEndian.Uint64(id[:])
 func spread(id uint64) uint64 { return id * 0x9E3779B97F4A7C15 >> 17 }
 
 // Build indexes the spans of td against the model m. A span without ids is left out: the resolver
-// counts it as malformed.
+// counts it as malformed. The resolver builds its batch's index as it reads the batch, by Reset,
+// Resource, Span and Seal, and names each resource's service once for both.
 func (x *Index) Build(m *intent.Compiled, td ptrace.Traces) {
-	x.spans, x.peers = x.spans[:0], x.peers[:0]
+	x.Reset()
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		x.peers = append(x.peers, serviceOf(m, rs.Resource()))
+		x.Resource(serviceOf(m, rs.Resource()))
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				s := spans.At(k)
-				if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() {
-					x.spans = append(x.spans, indexed{trace: s.TraceID(), span: id, parent: spanID(s.ParentSpanID()), res: int32(i)})
-				}
+				x.Span(spans.At(k))
 			}
 		}
 	}
+	x.Seal()
+}
+
+// Reset starts a batch.
+func (x *Index) Reset() { x.spans, x.peers = x.spans[:0], x.peers[:0] }
+
+// Resource starts the spans of the batch's next resource, whose service is p.
+func (x *Index) Resource(p intent.Peer) { x.peers = append(x.peers, p) }
+
+// Span adds a span of the current resource.
+func (x *Index) Span(s ptrace.Span) {
+	if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() {
+		x.spans = append(x.spans, indexed{trace: s.TraceID(), span: id, parent: spanID(s.ParentSpanID()), res: int32(len(x.peers) - 1)})
+	}
+}
+
+// Seal makes the batch's spans findable, and links each to its parent.
+func (x *Index) Seal() {
 	x.reset(len(x.spans))
 	for i := range x.spans {
 		x.add(i)
+	}
+	// Each parent is found once here, not once per call whose chain passes through it.
+	for i := range x.spans {
+		e := &x.spans[i]
+		e.up = noParent
+		if e.parent != 0 {
+			e.up = x.find(e.trace, e.parent)
+		}
 	}
 }
 
@@ -98,17 +126,17 @@ func (x *Index) add(i int) {
 	}
 }
 
-// find returns the span id's entry in trace, or nil.
-func (x *Index) find(trace pcommon.TraceID, span uint64) *indexed {
+// find returns the index in spans of the span id's entry in trace, or noParent.
+func (x *Index) find(trace pcommon.TraceID, span uint64) int32 {
 	if len(x.slots) == 0 {
-		return nil
+		return noParent
 	}
 	for h := spread(span) & x.mask; x.slots[h] != 0; h = (h + 1) & x.mask {
 		if e := &x.spans[x.slots[h]-1]; e.span == span && e.trace == trace {
-			return e
+			return x.slots[h] - 1
 		}
 	}
-	return nil
+	return noParent
 }
 
 // Clear drops what the index holds of its batch.

@@ -28,6 +28,7 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 	}
 	nodes := append(w.nodes[:0], callee, caller) // nearest first; reversed at the end
 	trace, cur := span.TraceID(), spanID(span.ParentSpanID())
+	at := x.find(trace, cur) // then parent by parent through the index, with no lookup
 	locked := false
 	complete := false
 	for range maxSteps {
@@ -36,8 +37,9 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 			break
 		}
 		var p intent.Peer
-		if e := x.find(trace, cur); e != nil {
-			p, cur = x.peers[e.res], e.parent
+		if at != noParent {
+			e := &x.spans[at]
+			p, cur, at = x.peers[e.res], e.parent, e.up
 		} else if s != nil {
 			if !locked {
 				s.mu.Lock()
@@ -48,6 +50,7 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 				break
 			}
 			p, cur = peerOf(m, e.service), e.parent
+			at = x.find(trace, cur) // a later batch's span may have an earlier one's parent, or not
 		} else {
 			break
 		}

@@ -66,6 +66,7 @@ type Compiled struct {
 	resources resourceIndex
 	rules     []Rule
 	paths     []PathRule
+	pathIdx   pathIndex
 	tracked   []TrackedEdge    // the known edges: declared and required, whose absence is noticed
 	edgeDeps  []*Dependency    // by known edge: its declaration, nil for an edge only required
 	edges     edgeIndex        // (from, to) -> known edge

@@ -68,6 +68,107 @@ func (c *Compiled) Paths() []PathRule { return c.paths }
 // HasPaths reports whether the model has path rules: only then are the chains of calls walked.
 func (c *Compiled) HasPaths() bool { return len(c.paths) > 0 }
 
+// pathIndex lets a call be checked against every path rule at once: per node, a bit per rule
+// for each of its selectors (rule i is bit i), so that one pass over a chain finds the deny rules
+// it breaks and the waypoints it passed. It serves models of at most MaxMaskedPaths path rules;
+// beyond, each rule is tried on its own.
+type pathIndex struct {
+	masked   bool
+	nodes    []PathMasks // by node
+	deny     uint64      // the rules of each kind
+	require  uint64
+	cycles   uint64
+	noVia    uint64 // deny rules without a via
+	except   uint64 // rules with except entries: a bit set by the masks is checked in full
+	depth    []int32
+	minDepth int // the least max_depth; calls no deeper break no depth rule
+}
+
+// MaxMaskedPaths is the most path rules checked by the masks.
+const MaxMaskedPaths = 64
+
+// PathMasks are the path rules whose selectors select one node: bit i for rule i.
+type PathMasks struct{ From, To, Via uint64 }
+
+// PathKinds are the path rules of each kind, and which have except entries, as masks.
+type PathKinds struct{ Deny, Require, Cycles, NoVia, Except uint64 }
+
+// PathsMasked reports whether the model's path rules are checked by masks (at most MaxMaskedPaths).
+func (c *Compiled) PathsMasked() bool { return c.pathIdx.masked }
+
+// PathKindMasks returns the masks of the rules of each kind.
+func (c *Compiled) PathKindMasks() PathKinds {
+	x := &c.pathIdx
+	return PathKinds{Deny: x.deny, Require: x.require, Cycles: x.cycles, NoVia: x.noVia, Except: x.except}
+}
+
+// MasksOf returns the path rules whose selectors select p: looked up for a node of the model,
+// worked out for a peer outside it.
+func (c *Compiled) MasksOf(p Peer) PathMasks {
+	if p.ID != NoNode {
+		return c.pathIdx.nodes[p.ID]
+	}
+	var m PathMasks
+	for i := range c.paths {
+		m.set(&c.paths[i], p, uint64(1)<<i)
+	}
+	return m
+}
+
+func (m *PathMasks) set(r *PathRule, p Peer, bit uint64) {
+	if r.Kind == PathMaxDepth {
+		return
+	}
+	if r.Kind == PathDeny && r.from.matches(p) {
+		m.From |= bit
+	}
+	if r.HasVia && r.via.matches(p) {
+		m.Via |= bit
+	}
+	if r.to.matches(p) {
+		m.To |= bit
+	}
+}
+
+// DepthPaths returns the max_depth rules, and the least max_depth among them.
+func (c *Compiled) DepthPaths() ([]int32, int) { return c.pathIdx.depth, c.pathIdx.minDepth }
+
+func (c *Compiled) indexPaths() {
+	x := pathIndex{masked: len(c.paths) <= MaxMaskedPaths}
+	for i := range c.paths {
+		r := &c.paths[i]
+		bit := uint64(1) << (i % MaxMaskedPaths)
+		switch r.Kind {
+		case PathMaxDepth:
+			if len(x.depth) == 0 || r.MaxDepth < x.minDepth {
+				x.minDepth = r.MaxDepth
+			}
+			x.depth = append(x.depth, int32(i))
+		case PathDeny:
+			x.deny |= bit
+			if !r.HasVia {
+				x.noVia |= bit
+			}
+		case PathRequire:
+			x.require |= bit
+		case PathCycles:
+			x.cycles |= bit
+		}
+		if len(r.except) > 0 {
+			x.except |= bit
+		}
+	}
+	if x.masked {
+		x.nodes = make([]PathMasks, len(c.nodes))
+		for id := range c.nodes {
+			for i := range c.paths {
+				x.nodes[id].set(&c.paths[i], c.Peer(NodeID(id)), uint64(1)<<i)
+			}
+		}
+	}
+	c.pathIdx = x
+}
+
 var pathKeys = []string{"name", "deny", "require", "max_depth", "cycles", "services", "except", "severity", "message"}
 
 // paths reads the `paths:` section: a list of rules, each with exactly one of deny, require,
@@ -188,4 +289,5 @@ func compilePaths(d *decoder, c *Compiled, specs []PathSpec, sc *selectorCompile
 		}
 		c.paths = append(c.paths, r)
 	}
+	c.indexPaths()
 }

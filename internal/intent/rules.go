@@ -45,14 +45,17 @@ type selector struct {
 	nodes []bool // answer per NodeID
 }
 
+// matches is small enough to be inlined for the usual case, a node of the model: the path rules
+// ask it several times per call.
 func (s *selector) matches(p Peer) bool {
-	switch {
-	case s.any:
-		return true
-	case p.ID != NoNode:
+	if p.ID != NoNode && !s.any {
 		return s.nodes[p.ID]
 	}
-	return !s.attrs && s.matchNameKind(p.Name, p.Kind)
+	return s.matchOutside(p)
+}
+
+func (s *selector) matchOutside(p Peer) bool {
+	return s.any || !s.attrs && s.matchNameKind(p.Name, p.Kind)
 }
 
 func (s *selector) matchNameKind(name string, kind Kind) bool {

@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/driftprocessor/driftprocessor/internal/clean"
@@ -32,24 +33,79 @@ type Chain struct {
 // that applies names the verdict (drift.rule), and the chain is kept for drift.path. It allocates
 // only for a call that breaks a path rule.
 func JudgePaths(m *intent.Compiled, ch *Chain, v *Verdict) {
-	nodes := ch.Nodes
-	if len(nodes) < 2 {
+	if len(ch.Nodes) < 2 {
 		return
 	}
 	rules := m.Paths()
-	for i := range rules {
-		r := &rules[i]
-		if !breaks(r, ch) {
-			continue
+	last := len(ch.Nodes) - 1
+	if m.PathsMasked() {
+		broken := maskedBreaks(m, ch)
+		for broken != 0 {
+			i := bits.TrailingZeros64(broken)
+			broken &^= 1 << i
+			addPath(v, &rules[i])
 		}
-		k := PathKind(r)
-		v.Kinds.Add(k)
-		if v.PathRule == nil || k < PathKind(v.PathRule) {
-			v.PathRule = r
+	} else {
+		for i := range rules {
+			if rules[i].Kind != intent.PathMaxDepth && breaks(&rules[i], ch) {
+				addPath(v, &rules[i])
+			}
+		}
+	}
+	if depth, least := m.DepthPaths(); len(depth) > 0 && last > least {
+		for _, i := range depth {
+			if breaks(&rules[i], ch) {
+				addPath(v, &rules[i])
+			}
 		}
 	}
 	if v.PathRule != nil {
-		v.Path, v.Depth = PathText(nodes), len(nodes)-1
+		v.Path, v.Depth = PathText(ch.Nodes), last
+	}
+}
+
+// maskedBreaks finds the deny, require and cycles rules the chain breaks in one pass over it, rule
+// i as bit i: a deny rule's from with a via after it (or none needed), the waypoints passed. A rule
+// with except entries that the masks find is checked in full (breaks), which applies them.
+func maskedBreaks(m *intent.Compiled, ch *Chain) uint64 {
+	nodes := ch.Nodes
+	last := len(nodes) - 1
+	kinds := m.PathKindMasks()
+	to := m.MasksOf(nodes[last]).To & (kinds.Deny | kinds.Require | kinds.Cycles)
+	if to == 0 {
+		return 0
+	}
+	var denied, viaAfter uint64 // viaAfter: the vias between the node looked at and the callee
+	for i := last - 1; i >= 0; i-- {
+		n := m.MasksOf(nodes[i])
+		denied |= n.From & (viaAfter | kinds.NoVia)
+		viaAfter |= n.Via
+	}
+	broken := to & kinds.Deny & denied
+	if ch.Complete {
+		broken |= to & kinds.Require &^ viaAfter
+	}
+	if to&kinds.Cycles != 0 && calledBefore(nodes[:last], nodes[last]) {
+		broken |= to & kinds.Cycles
+	}
+	if check := broken & kinds.Except; check != 0 {
+		rules := m.Paths()
+		for check != 0 {
+			i := bits.TrailingZeros64(check)
+			check &^= 1 << i
+			if !breaks(&rules[i], ch) {
+				broken &^= 1 << i
+			}
+		}
+	}
+	return broken
+}
+
+func addPath(v *Verdict, r *intent.PathRule) {
+	k := PathKind(r)
+	v.Kinds.Add(k)
+	if v.PathRule == nil || k < PathKind(v.PathRule) {
+		v.PathRule = r
 	}
 }
 

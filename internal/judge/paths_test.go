@@ -104,3 +104,78 @@ func TestPathTextIsBounded(t *testing.T) {
 		t.Errorf("a long name is not bounded on its own: %d bytes", len(got))
 	}
 }
+
+// TestMasksAgreeWithRules: the masks decide as the rules tried one by one do, on random chains of
+// nodes of the model and names outside it, with except entries, vias and parts of chains.
+func TestMasksAgreeWithRules(t *testing.T) {
+	m := pathModel(t, `  - name: d1
+    deny: {from: a, to: c, via: b}
+  - name: d2
+    deny: {from: {name: [a, b]}, to: '*'}
+    except: [{from: b, to: d}]
+  - name: d3
+    deny: {from: "x*", to: d, via: {name: "y*"}}
+  - name: r1
+    require: {to: d, via: a}
+  - name: r2
+    require: {to: {name: "*"}, via: {name: [b, "x*"]}}
+    except: [{to: c}]
+  - name: c1
+    cycles: deny
+  - name: c2
+    cycles: deny
+    services: {name: [c, "x*"]}
+    except: [{from: a}]
+`)
+	if !m.PathsMasked() {
+		t.Fatal("a model of 7 path rules is checked by masks")
+	}
+	names := []string{"a", "b", "c", "d", "x", "y1"}
+	rnd := uint64(1)
+	next := func(n int) int { rnd = rnd*6364136223846793005 + 1442695040888963407; return int(rnd>>33) % n }
+	rules := m.Paths()
+	var seen uint64 // the rules some chain breaks: each must be
+	for range 20000 {
+		chain := make([]string, 2+next(6))
+		for i := range chain {
+			chain[i] = names[next(len(names))]
+		}
+		ch := chainOf(m, next(3) > 0, chain...)
+		var want uint64
+		for i := range rules {
+			if breaks(&rules[i], ch) {
+				want |= 1 << i
+			}
+		}
+		if got := maskedBreaks(m, ch); got != want {
+			t.Fatalf("%v (complete %v): masks %07b, rules %07b", chain, ch.Complete, got, want)
+		}
+		seen |= want
+	}
+	if seen != 1<<len(rules)-1 {
+		t.Errorf("rules broken by some chain: %07b", seen)
+	}
+}
+
+// TestManyPathRules: past MaxMaskedPaths, each rule is tried on its own, with the same verdicts.
+func TestManyPathRules(t *testing.T) {
+	var rules strings.Builder
+	for i := range intent.MaxMaskedPaths {
+		fmt.Fprintf(&rules, "  - name: pad-%d\n    deny: {from: d, to: d}\n", i)
+	}
+	rules.WriteString("  - name: a-c-via-b\n    deny: {from: a, to: c, via: b}\n  - name: loops\n    cycles: deny\n")
+	m := pathModel(t, rules.String())
+	if m.PathsMasked() {
+		t.Fatal("masked past the bound")
+	}
+	var v Verdict
+	JudgePaths(m, chainOf(m, true, "a", "b", "a", "c"), &v)
+	if !v.Kinds.Has(ForbiddenPath) || v.Kinds.Has(CallCycle) || v.PathRule.Name != "a-c-via-b" {
+		t.Fatalf("%+v", v)
+	}
+	v = Verdict{}
+	JudgePaths(m, chainOf(m, true, "a", "b", "a"), &v)
+	if !v.Kinds.Has(CallCycle) || v.Kinds.Has(ForbiddenPath) {
+		t.Fatalf("%+v", v)
+	}
+}

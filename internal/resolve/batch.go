@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/driftprocessor/driftprocessor/internal/ancestry"
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/driftconv"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
@@ -104,13 +105,16 @@ type batch struct {
 	now  time.Time
 	sink Sink
 	s    *scratch
+	idx  *ancestry.Index // nil unless the model has path rules
 }
 
 // Batch resolves the calls in td. A client finds its server in the same batch first, whatever their
-// order; what does not pair within the batch goes through the store.
-func (r *Resolver) Batch(m *intent.Compiled, td ptrace.Traces, now time.Time, sink Sink) {
+// order; what does not pair within the batch goes through the store. When idx is not nil, every
+// span of the batch is indexed in it, in the same pass, before the first call is handed over: the
+// path rules walk the chains of calls there.
+func (r *Resolver) Batch(m *intent.Compiled, td ptrace.Traces, now time.Time, sink Sink, idx *ancestry.Index) {
 	s := r.scratch.Get().(*scratch)
-	b := batch{r: r, m: m, now: now, sink: sink, s: s}
+	b := batch{r: r, m: m, now: now, sink: sink, s: s, idx: idx}
 	b.collect(td)
 	for i := range s.spans {
 		if !s.spans[i].incoming {
@@ -140,16 +144,25 @@ func (b *batch) collect(td ptrace.Traces) {
 		s.callers = append(s.callers, peerOf(b.m, serviceName(res.Attributes()), intent.KindService))
 		s.resources = append(s.resources, res)
 	}
+	if b.idx != nil {
+		b.idx.Reset()
+	}
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		// A node of the model has a name that is not blank (the loader refuses one): its bytes, out of
 		// the caches when a batch arrives in a collector, need not be read.
 		noService := s.callers[i].ID == intent.NoNode && strings.TrimSpace(s.callers[i].Name) == ""
+		if b.idx != nil {
+			b.idx.Resource(s.callers[i])
+		}
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
+				if b.idx != nil {
+					b.idx.Span(span) // every span: any may stand between a call and its trace's root
+				}
 				role, preset := roleAndPreset(span, &b.r.owned)
 				if role == NoCall {
 					continue
@@ -165,6 +178,9 @@ func (b *batch) collect(td ptrace.Traces) {
 				s.spans = append(s.spans, spanRef{span: span, resource: int32(i), incoming: role == Incoming})
 			}
 		}
+	}
+	if b.idx != nil {
+		b.idx.Seal()
 	}
 	s.servers.reset(len(s.spans))
 	for i := range s.spans {

@@ -220,25 +220,18 @@ func (e *Engine) use(m *intent.Compiled) {
 func (e *Engine) Batch(td ptrace.Traces, out Output) {
 	c := e.newCalls(out)
 	if c.m.intent.HasPaths() {
-		c.paths = e.index(c.m.intent, td, c.now)
-		defer e.indexes.Put(c.paths)
+		c.paths, _ = e.indexes.Get().(*ancestry.Index)
+		if c.paths == nil {
+			c.paths = new(ancestry.Index)
+		}
+		x := c.paths
+		defer e.indexes.Put(x)
 	}
-	e.resolver.Batch(c.m.intent, td, c.now, c)
+	e.resolver.Batch(c.m.intent, td, c.now, c, c.paths)
+	if c.paths != nil && e.trails != nil {
+		e.trails.Add(c.paths, c.now) // for the trace's later batches; this one's calls used the index
+	}
 	c.done()
-}
-
-// index indexes the spans of td for the path rules, and keeps them for the trace's later batches
-// unless batches hold whole traces.
-func (e *Engine) index(m *intent.Compiled, td ptrace.Traces, now time.Time) *ancestry.Index {
-	x, _ := e.indexes.Get().(*ancestry.Index)
-	if x == nil {
-		x = new(ancestry.Index)
-	}
-	x.Build(m, td)
-	if e.trails != nil {
-		e.trails.Add(x, now)
-	}
-	return x
 }
 
 // Partial is the number of calls whose path rules were judged on part of their chain: a span
