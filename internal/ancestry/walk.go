@@ -31,6 +31,7 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 	at := x.find(trace, cur) // then parent by parent through the index, with no lookup
 	locked := false
 	complete := false
+	lastRes := int32(-1) // the resource of the last node added from the index: its spans are its service's
 	for range maxSteps {
 		if cur == 0 {
 			complete = true
@@ -39,7 +40,11 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 		var p intent.Peer
 		if at != noParent {
 			e := &x.spans[at]
-			p, cur, at = x.peers[e.res], e.parent, e.up
+			cur, at = e.parent, e.up
+			if e.res == lastRes {
+				continue
+			}
+			p, lastRes = x.peers[e.res], e.res
 		} else if s != nil {
 			if !locked {
 				s.mu.Lock()
@@ -49,7 +54,7 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 			if !ok {
 				break
 			}
-			p, cur = peerOf(m, e.service), e.parent
+			p, cur, lastRes = peerOf(m, e.service), e.parent, -1
 			at = x.find(trace, cur) // a later batch's span may have an earlier one's parent, or not
 		} else {
 			break
