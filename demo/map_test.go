@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/collectortest"
+	"github.com/driftprocessor/driftprocessor/internal/otlpsinktest"
 )
 
 // absentInDemo is what the intent declares and the shop never calls (the queue is always up).
@@ -137,4 +138,113 @@ func TestMapEscapesNames(t *testing.T) {
 	assert.Zero(t, images, "no element was made of a name")
 	assert.Contains(t, names, hostile+"|"+hostile, "the name is shown as text")
 	assert.Empty(t, *dialogs, "no script ran")
+}
+
+// pathTrace is one request of the shop after its hotfix, whole: the storefront calls the cart,
+// which reads the catalog's database.
+func pathTrace() ptrace.Traces {
+	td := ptrace.NewTraces()
+	span := func(svc string, id, parent byte, kind ptrace.SpanKind, name string, attrs map[string]any) {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", svc)
+		s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		s.SetTraceID([16]byte{7, 7, 7})
+		s.SetSpanID([8]byte{7, id})
+		if parent != 0 {
+			s.SetParentSpanID([8]byte{7, parent})
+		}
+		s.SetKind(kind)
+		s.SetName(name)
+		if err := s.Attributes().FromRaw(attrs); err != nil {
+			panic(err)
+		}
+	}
+	span("storefront", 1, 0, ptrace.SpanKindServer, "GET /", nil)
+	span("storefront", 2, 1, ptrace.SpanKindClient, "GET /cart", map[string]any{"server.address": "cart"})
+	span("cart", 3, 2, ptrace.SpanKindServer, "GET /cart", nil)
+	span("cart", 4, 3, ptrace.SpanKindClient, "SELECT products", map[string]any{"db.system.name": "sqlite", "db.namespace": "catalog"})
+	return td
+}
+
+// TestMapHighlightsForbiddenPaths: a chain that breaks a path rule shows on the live map, in the
+// browser, as one highlighted chain over its edges, named by its rule; the kind filter keeps it and
+// its edges, and hides the others. The span that completes it carries drift.path.
+func TestMapHighlightsForbiddenPaths(t *testing.T) {
+	demoIntent, err := os.ReadFile(filepath.Join("..", "testdata", "demo", "intent.yaml"))
+	require.NoError(t, err)
+	intent := filepath.Join(t.TempDir(), "intent.yaml")
+	require.NoError(t, os.WriteFile(intent, append(demoIntent, []byte(`paths:
+  - name: catalog-data-not-through-the-cart
+    deny: {from: storefront, to: catalog-db, via: cart}
+    severity: critical
+`)...), 0o600))
+	var mu sync.Mutex
+	var stamped []map[string]any
+	sink, err := otlpsinktest.Start("127.0.0.1:0", func(td ptrace.Traces) {
+		mu.Lock()
+		defer mu.Unlock()
+		rss := td.ResourceSpans()
+		for i := range rss.Len() {
+			spans := rss.At(i).ScopeSpans().At(0).Spans()
+			for j := range spans.Len() {
+				stamped = append(stamped, spans.At(j).Attributes().AsRaw())
+			}
+		}
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sink.Close() })
+	mapAddr := fmt.Sprintf("127.0.0.1:%d", collectortest.FreePort(t))
+	col := collectortest.Start(t, binary, strings.NewReplacer("INTENT", intent, "SINK", sink.Endpoint, "MAPADDR", mapAddr).Replace(demoCollector))
+	col.WaitMetric("drift_pairing_pending")
+	require.NoError(t, col.Send(context.Background(), pathTrace()))
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(stamped) == 4
+	}, 20*time.Second, 50*time.Millisecond)
+	var paths []string
+	for _, a := range stamped {
+		if p, ok := a["drift.path"]; ok {
+			paths = append(paths, fmt.Sprint(a["drift.caller"], " -> ", a["drift.callee"], " ", a["drift.kind"], ": ", p))
+		}
+	}
+	assert.Equal(t, []string{"cart -> catalog-db forbidden_dependency: storefront -> cart -> catalog-db"}, paths,
+		"the span shows the first kind in the table, and the chain of the path rule it breaks too")
+
+	type drawnPath struct {
+		Rule, Kind, Path string
+		Hops             []string
+		Hidden           bool
+	}
+	const readPaths = `Array.from(document.querySelectorAll('#map g.path')).map(p => ({
+  Rule: p.getAttribute('data-rule'), Kind: p.getAttribute('data-kind'), Path: p.getAttribute('data-path'),
+  Hops: Array.from(p.querySelectorAll('path.hop')).map(h => h.getAttribute('data-caller') + ' -> ' + h.getAttribute('data-callee')),
+  Hidden: getComputedStyle(p).display === 'none'}))`
+	ctx, dialogs := browser(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("http://"+mapAddr+"/")))
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[[]drawnPath](readPaths))
+	require.NoError(t, err)
+	assert.Equal(t, []drawnPath{{Rule: "catalog-data-not-through-the-cart", Kind: "forbidden_path", Path: "storefront -> cart -> catalog-db",
+		Hops: []string{"storefront -> cart", "cart -> catalog-db"}}}, drawn)
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('kind').value = 'forbidden_path'; apply()`)))
+	drawn, err = chromedp.Run(ctx, chromedp.Evaluate[[]drawnPath](readPaths))
+	require.NoError(t, err)
+	require.Len(t, drawn, 1)
+	assert.False(t, drawn[0].Hidden, "the kind filter keeps the chain of its kind")
+	edges, err := chromedp.Run(ctx, chromedp.Evaluate[[]drawnEdge](readEdges))
+	require.NoError(t, err)
+	visible := map[string]bool{}
+	for _, e := range edges {
+		if !e.Hidden {
+			visible[e.Caller+" -> "+e.Callee] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"storefront -> cart": true, "cart -> catalog-db": true}, visible, "the chain's edges, and nothing else")
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	root, _ := filepath.Abs("..")
+	_ = os.MkdirAll(filepath.Join(root, "_build"), 0o755)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "_build", "map-path.png"), png, 0o644))
+	assert.Empty(t, *dialogs)
 }

@@ -2,6 +2,9 @@ package driftprocessor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,3 +55,34 @@ func TestFeedsEveryMapItFinds(t *testing.T) {
 }
 
 var _ reflexion.Attacher = mapExtension{}
+
+// TestFeedsPathsToMaps: each call that breaks a path rule hands its chain to the maps, whichever
+// kind its span shows; the map holds one chain per rule and nodes, with its calls.
+func TestFeedsPathsToMaps(t *testing.T) {
+	live := mapExtension{reflexion.NewLive(1000)}
+	host := mapHost{map[component.ID]component.Component{component.MustNewIDWithName("driftview", "a"): live}}
+	path := filepath.Join(t.TempDir(), "intent.yaml")
+	r := denyVia("frontend", "mysql", "adservice")
+	base, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte(withPath(string(base), r)), 0o600))
+	h := newHarnessOn(t, testConfig(path), host)
+	td := loadBoutique(t)
+	h.consumeTraces(td)
+
+	want := map[string]int64{}
+	for _, c := range walkDown(td, boutiqueDatabase) {
+		if r.breaks(c.chain) {
+			want[strings.Join(c.chain, " -> ")]++
+		}
+	}
+	got := map[string]int64{}
+	for _, p := range live.Paths() {
+		assert.Equal(t, r.name, p.Rule)
+		assert.Equal(t, "forbidden_path", p.Kind)
+		assert.Len(t, p.ExampleTrace, 32)
+		got[strings.Join(p.Nodes, " -> ")] += p.Calls
+	}
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, got)
+}

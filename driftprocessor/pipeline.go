@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/driftprocessor/driftprocessor/internal/clean"
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/reflexion"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
@@ -56,6 +58,22 @@ func feedMaps(maps []*reflexion.Feed, j *verdict.Judged) {
 	}
 	for _, m := range maps {
 		m.Call(j.Call.Caller.Name, j.Call.Callee.Name, v.Status().String(), kind, trace, j.Now)
+	}
+	if v.PathRule != nil && j.Call.Chain != nil {
+		feedPath(maps, j, trace)
+	}
+}
+
+// feedPath hands a chain that broke a path rule to every map, to highlight. It allocates: only
+// calls that break a path rule come here.
+func feedPath(maps []*reflexion.Feed, j *verdict.Judged, trace pcommon.TraceID) {
+	nodes := make([]string, len(j.Call.Chain.Nodes))
+	for i, n := range j.Call.Chain.Nodes {
+		nodes[i] = clean.Name(n.Name)
+	}
+	rule := j.Verdict.PathRule
+	for _, m := range maps {
+		m.Path(rule.Name, judge.PathKind(rule).String(), nodes, trace, j.Now)
 	}
 }
 

@@ -100,7 +100,7 @@ func (v *view) current() *reflexion.Graph {
 		return &reflexion.Graph{}
 	}
 	rows, _ := v.live.Observed(v.now())
-	return reflexion.Build(m, rows, reflexion.Options{CollapseAbove: v.cfg.CollapseAbove, MaxNodes: v.cfg.MaxNodes, MaxEdges: v.cfg.MaxEdges})
+	return reflexion.Build(m, rows, v.live.Paths(), reflexion.Options{CollapseAbove: v.cfg.CollapseAbove, MaxNodes: v.cfg.MaxNodes, MaxEdges: v.cfg.MaxEdges})
 }
 
 // Addr is the address the page is served on, once started.

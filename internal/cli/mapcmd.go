@@ -52,7 +52,7 @@ func drawMap(run *replay.Run, traceURL string, page bool) ([]byte, error) {
 	for _, e := range rep.Edges {
 		rows = append(rows, reflexion.Observed{Caller: e.Caller, Callee: e.Callee, Status: e.Status, Kind: e.Kind, Calls: e.Calls, ExampleTrace: e.ExampleTrace})
 	}
-	g := reflexion.Build(run.Engine().Model(), rows, reflexion.DefaultOptions())
+	g := reflexion.Build(run.Engine().Model(), rows, run.Paths(), reflexion.DefaultOptions())
 	svg := draw.Renderer{TraceURL: traceURL}.SVG(g)
 	if !page {
 		return svg, nil

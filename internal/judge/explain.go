@@ -29,7 +29,7 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 		}
 		return Explanation{Rule: v.Rule.Name, Severity: v.Rule.Severity, Message: msg, Line: v.Rule.Line}
 	case ForbiddenPath, MissingWaypoint, CallCycle, DepthExceeded:
-		return explainPath(m, c, v)
+		return ExplainPath(m, c, v)
 	case LayerViolation:
 		from, to := m.Node(c.Caller.ID), m.Node(c.Callee.ID)
 		return explained(LayerViolation, m.LayersLine, "%s goes up from layer %s to layer %s, against the layer order (%s:%d).",
@@ -72,8 +72,10 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	return Explanation{}
 }
 
-// explainPath describes a verdict of a path kind: what the chain did, and the path rule it broke.
-func explainPath(m *intent.Compiled, c *Call, v Verdict) Explanation {
+// ExplainPath describes the path rule a call broke (v.PathRule, which must be set): what its chain
+// did, and the rule. A span shows it when a path kind is the first that applies; driftctl lists it
+// whichever kind the span shows.
+func ExplainPath(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	r := v.PathRule
 	var what string
 	switch r.Kind {

@@ -68,6 +68,7 @@ type Graph struct {
 	Layers    []string `json:"layers"`
 	Nodes     []Node   `json:"nodes"`
 	Edges     []Edge   `json:"edges"`
+	Paths     []Path   `json:"paths"`      // chains that broke path rules, highlighted
 	Collapsed bool     `json:"collapsed"`  // zones are drawn as nodes
 	MoreNodes int      `json:"more_nodes"` // left out by MaxNodes
 	MoreEdges int      `json:"more_edges"` // left out by MaxEdges
@@ -88,9 +89,10 @@ func DefaultOptions() Options { return Options{CollapseAbove: 60, MaxNodes: 200,
 
 var statusRank = map[string]int{Drift: 0, Known: 1, Conforming: 2, Absent: 3}
 
-// Build lays what was observed over the model's declared graph.
-func Build(m *intent.Compiled, observed []Observed, opts Options) *Graph {
-	g := &Graph{System: m.System, Layers: m.Layers}
+// Build lays what was observed over the model's declared graph, with the chains that broke path
+// rules over it.
+func Build(m *intent.Compiled, observed []Observed, paths []ObservedPath, opts Options) *Graph {
+	g := &Graph{System: m.System, Layers: m.Layers, Paths: []Path{}}
 	nodes := map[string]*Node{}
 	for i := range m.NumNodes() {
 		n := m.Node(intent.NodeID(i))
@@ -131,9 +133,11 @@ func Build(m *intent.Compiled, observed []Observed, opts Options) *Graph {
 		slices.Sort(e.Kinds)
 		g.Edges = append(g.Edges, *e)
 	}
+	drawn := func(n string) string { return n }
 	if opts.CollapseAbove > 0 && len(g.Nodes) > opts.CollapseAbove {
-		g.collapse()
+		drawn = g.collapse()
 	}
+	g.addPaths(paths, drawn)
 	g.bound(opts)
 	g.number()
 	return g
@@ -162,8 +166,8 @@ func (e *Edge) observe(o Observed) {
 }
 
 // collapse draws each zone as one node (nodes without a zone stay themselves) and bundles the
-// edges between the same two nodes.
-func (g *Graph) collapse() {
+// edges between the same two nodes. It returns the drawn node of each name.
+func (g *Graph) collapse() func(string) string {
 	g.Collapsed = true
 	of := map[string]string{}
 	zones := map[string]*Node{}
@@ -215,6 +219,12 @@ func (g *Graph) collapse() {
 		slices.Sort(edges[i].Kinds)
 	}
 	g.Edges = edges
+	return func(n string) string {
+		if d, ok := of[n]; ok {
+			return d
+		}
+		return n
+	}
 }
 
 // bound keeps the most telling edges and the nodes they need, within the limits.
@@ -269,6 +279,13 @@ func (g *Graph) keepNodes(max int) {
 		}
 	}
 	g.Edges = edges
+	paths := g.Paths[:0]
+	for _, p := range g.Paths {
+		if !slices.ContainsFunc(p.Nodes, func(n string) bool { return !keep[n] }) {
+			paths = append(paths, p)
+		}
+	}
+	g.Paths = paths
 }
 
 // number gives each node the id the drawing uses.

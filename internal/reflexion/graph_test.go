@@ -51,7 +51,15 @@ func TestBuild(t *testing.T) {
 		{Caller: "cart", Callee: "pay", Status: Drift, Kind: "forbidden_dependency", Calls: 1},
 		{Caller: "pay", Callee: "cart-db", Status: Known, Kind: "forbidden_dependency", Calls: 4},
 		{Caller: "web", Callee: "mystery", Status: Drift, Kind: "unknown_service", Calls: 1},
+	}, []ObservedPath{
+		{Rule: "r", Kind: "forbidden_path", Nodes: []string{"web", "cart", "pay"}, Calls: 2, ExampleTrace: "cc"},
+		{Rule: "r", Kind: "forbidden_path", Nodes: []string{"web", "cart", "pay"}, Calls: 1},
+		{Rule: "deep", Kind: "depth_exceeded", Nodes: []string{"web", "cart", "pay", "cart-db"}, Calls: 1},
 	}, DefaultOptions())
+	assert.Equal(t, []Path{
+		{Rule: "r", Kind: "forbidden_path", Nodes: []string{"web", "cart", "pay"}, Calls: 3, ExampleTrace: "cc"},
+		{Rule: "deep", Kind: "depth_exceeded", Nodes: []string{"web", "cart", "pay", "cart-db"}, Calls: 1},
+	}, g.Paths, "one chain per rule and nodes, the most called first")
 
 	assert.Equal(t, &Edge{Caller: "web", Callee: "cart", Status: Drift, Kinds: []string{"retry_amplification"}, Calls: 9,
 		FirstSeen: t0, ExampleTrace: "bb", Declared: true}, edgeOf(g, "web", "cart"), "drift wins over conforming, with its trace")
@@ -82,8 +90,14 @@ func TestCollapseAndBounds(t *testing.T) {
 		{Caller: "web", Callee: "pay", Status: Drift, Kind: "layer_violation", Calls: 1},
 		{Caller: "cart", Callee: "pay", Status: Conforming, Calls: 2},
 	}
-	g := Build(m, rows, Options{CollapseAbove: 3})
+	paths := []ObservedPath{
+		{Rule: "r", Kind: "forbidden_path", Nodes: []string{"web", "cart", "pay"}, Calls: 1},
+		{Rule: "in-one-zone", Kind: "call_cycle", Nodes: []string{"web", "cart", "web"}, Calls: 1},
+	}
+	g := Build(m, rows, paths, Options{CollapseAbove: 3})
 	require.True(t, g.Collapsed)
+	assert.Equal(t, []Path{{Rule: "r", Kind: "forbidden_path", Nodes: []string{"zone front", "zone money"}, Calls: 1}}, g.Paths,
+		"a chain goes from zone to zone; one within a zone is not drawn")
 	zones := map[string]int{}
 	for _, n := range g.Nodes {
 		zones[n.Name] = n.Members
@@ -96,12 +110,13 @@ func TestCollapseAndBounds(t *testing.T) {
 	assert.EqualValues(t, 3, e.Calls)
 	assert.Equal(t, []string{"layer_violation"}, e.Kinds)
 
-	g = Build(m, rows, Options{MaxEdges: 1, MaxNodes: 10})
+	g = Build(m, rows, nil, Options{MaxEdges: 1, MaxNodes: 10})
 	require.Len(t, g.Edges, 1)
 	assert.Equal(t, Drift, g.Edges[0].Status)
 	assert.Equal(t, 3, g.MoreEdges, "web -> cart, cart -> pay and cart -> cart-db (absent) are left out, counted")
 
-	g = Build(m, rows, Options{MaxNodes: 2, MaxEdges: 10})
+	g = Build(m, rows, paths, Options{MaxNodes: 2, MaxEdges: 10})
+	assert.Empty(t, g.Paths, "a chain through a node left out is not drawn")
 	assert.Len(t, g.Nodes, 2)
 	assert.Equal(t, 2, g.MoreNodes)
 	assert.Equal(t, "web", g.Edges[0].Caller, "the nodes of the drifting edge are kept")

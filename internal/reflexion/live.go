@@ -3,6 +3,7 @@ package reflexion
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type Live struct {
 	edges    map[liveKey]*liveEdge
 	maxEdges int
 	dropped  int64 // calls of edges beyond maxEdges
+	paths    map[string]*ObservedPath
 }
 
 type liveKey struct{ caller, callee, status, kind string }
@@ -45,7 +47,8 @@ type liveEdge struct {
 
 // NewLive returns an empty map that remembers at most maxEdges (edge, status, kind) rows.
 func NewLive(maxEdges int) *Live {
-	return &Live{sources: map[string]func() *intent.Compiled{}, edges: map[liveKey]*liveEdge{}, maxEdges: maxEdges}
+	return &Live{sources: map[string]func() *intent.Compiled{}, edges: map[liveKey]*liveEdge{}, maxEdges: maxEdges,
+		paths: map[string]*ObservedPath{}}
 }
 
 // Feed is one processor's way in.
@@ -85,6 +88,44 @@ func (f *Feed) Call(caller, callee, status, kind string, trace pcommon.TraceID, 
 		e.periods[i], e.counts[i] = period, 0
 	}
 	e.counts[i]++
+}
+
+// maxLivePaths bounds the chains a live map remembers; the map draws the most called MaxPaths.
+const maxLivePaths = 4 * MaxPaths
+
+// Path counts one call that completed a chain breaking a path rule. nodes is copied: it is kept.
+func (f *Feed) Path(rule, kind string, nodes []string, trace pcommon.TraceID, now time.Time) {
+	l := f.l
+	nodes = BoundPath(nodes)
+	k := PathKey(rule, nodes)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.paths[k]
+	if p == nil {
+		if len(l.paths) >= maxLivePaths {
+			return
+		}
+		p = &ObservedPath{Rule: strings.Clone(rule), Kind: kind, FirstSeen: now}
+		for _, n := range nodes {
+			p.Nodes = append(p.Nodes, strings.Clone(n))
+		}
+		if !trace.IsEmpty() {
+			p.ExampleTrace = trace.String()
+		}
+		l.paths[k] = p
+	}
+	p.Calls++
+}
+
+// Paths is every chain remembered.
+func (l *Live) Paths() []ObservedPath {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]ObservedPath, 0, len(l.paths))
+	for _, p := range l.paths {
+		out = append(out, *p)
+	}
+	return out
 }
 
 // Model is the model the map is drawn over: the first attached processor's (by name), now.

@@ -5,14 +5,17 @@
 package replay
 
 import (
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/driftprocessor/driftprocessor/internal/behaviour"
+	"github.com/driftprocessor/driftprocessor/internal/clean"
 	"github.com/driftprocessor/driftprocessor/internal/intent"
 	"github.com/driftprocessor/driftprocessor/internal/judge"
 	"github.com/driftprocessor/driftprocessor/internal/pairing"
+	"github.com/driftprocessor/driftprocessor/internal/reflexion"
 	"github.com/driftprocessor/driftprocessor/internal/report"
 	"github.com/driftprocessor/driftprocessor/internal/verdict"
 )
@@ -76,6 +79,7 @@ func New(opts Options) (*Run, error) {
 	}
 	r.engine = e
 	r.tally.rows = map[rowKey]*report.Edge{}
+	r.tally.paths = map[pathKey]*pathRow{}
 	return r, nil
 }
 
@@ -100,8 +104,21 @@ func (r *Run) Report() *report.Report {
 	for _, e := range r.tally.rows {
 		rep.Edges = append(rep.Edges, *e)
 	}
+	rep.Paths = make([]report.Path, 0, len(r.tally.paths))
+	for _, p := range r.tally.paths {
+		rep.Paths = append(rep.Paths, p.row)
+	}
 	rep.Sort()
 	return rep
+}
+
+// Paths is every chain that broke a path rule, for the map.
+func (r *Run) Paths() []reflexion.ObservedPath {
+	out := make([]reflexion.ObservedPath, 0, len(r.tally.paths))
+	for _, p := range r.tally.paths {
+		out = append(out, reflexion.ObservedPath{Rule: p.row.Rule, Kind: p.row.Kind, Nodes: p.nodes, Calls: p.row.Calls, ExampleTrace: p.row.ExampleTrace})
+	}
+	return out
 }
 
 // Observed is the set of (caller, callee) pairs the recording called, by name.
@@ -139,9 +156,10 @@ type rowKey struct {
 	kind           judge.Kind
 }
 
-// tally is the engine's output for a replay: rows of calls.
+// tally is the engine's output for a replay: rows of calls, and the chains that broke path rules.
 type tally struct {
 	rows                  map[rowKey]*report.Edge
+	paths                 map[pathKey]*pathRow
 	spans, calls          int64
 	unresolved, malformed int64
 }
@@ -162,6 +180,34 @@ func (t *tally) Judged(j *verdict.Judged) {
 	if row.ExampleTrace == "" && j.OnSpan {
 		row.ExampleTrace = j.Span.TraceID().String()
 	}
+	if v.PathRule != nil {
+		t.path(j)
+	}
+}
+
+type pathKey struct{ rule, path, status string }
+
+type pathRow struct {
+	row   report.Path
+	nodes []string
+}
+
+// path counts a call that completed a chain breaking a path rule.
+func (t *tally) path(j *verdict.Judged) {
+	v := &j.Verdict
+	k := pathKey{rule: v.PathRule.Name, path: v.Path, status: v.Status().String()}
+	p := t.paths[k]
+	if p == nil {
+		x := judge.ExplainPath(j.Model, j.Call, *v)
+		p = &pathRow{row: report.Path{Rule: k.rule, Kind: judge.PathKind(v.PathRule).String(), Severity: x.Severity, Status: k.status,
+			Path: k.path, IntentLine: x.Line, Message: x.Message, ExampleTrace: j.Span.TraceID().String()}}
+		for _, n := range j.Call.Chain.Nodes {
+			p.nodes = append(p.nodes, strings.Clone(clean.Name(n.Name))) // kept past the batch
+		}
+		p.nodes = reflexion.BoundPath(p.nodes)
+		t.paths[k] = p
+	}
+	p.row.Calls++
 }
 
 // newRow describes a row once, from its first call: what decides it and where the intent says so.

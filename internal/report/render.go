@@ -15,6 +15,9 @@ func (r *Report) json(w io.Writer) error {
 	if r.Edges == nil {
 		r.Edges = []Edge{} // [] rather than null: scripts iterate it
 	}
+	if r.Paths == nil {
+		r.Paths = []Path{}
+	}
 	return enc.Encode(r)
 }
 
@@ -59,6 +62,12 @@ func (r *Report) text(w io.Writer) error {
 			fmt.Fprintf(tw, "\t  %s\n", e.Message)
 		}
 	}
+	for _, p := range r.Paths {
+		label := map[string]string{Drift: "DRIFT", Known: "known"}[p.Status]
+		fmt.Fprintf(tw, "%s\tpath %s\t%s\t%s\t%d calls\t%s:%d\t%s\n", label, p.Path, p.Kind, p.Severity, p.Calls, r.Intent, p.IntentLine,
+			traceOf(&Edge{ExampleTrace: p.ExampleTrace}))
+		fmt.Fprintf(tw, "\t  %s\n", p.Message)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -93,6 +102,13 @@ func (r *Report) markdown(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "| %s | `%s -> %s` | %s | %s | %s | %d | `%s` | %s |\n", e.Status, MarkdownCell(e.Caller), MarkdownCell(e.Callee),
 			e.Kind, e.Severity, MarkdownCell(e.Rule), e.Calls, r.where(&e), e.ExampleTrace)
+	}
+	if len(r.Paths) > 0 {
+		b.WriteString("\n| status | path | kind | severity | rule | calls | intent | example trace |\n|---|---|---|---|---|---:|---|---|\n")
+		for _, p := range r.Paths {
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %d | `%s:%d` | %s |\n", p.Status, MarkdownCell(p.Path), p.Kind, p.Severity,
+				MarkdownCell(p.Rule), p.Calls, r.Intent, p.IntentLine, p.ExampleTrace)
+		}
 	}
 	if len(conforming) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d conforming edges</summary>\n\n| edge | calls | intent |\n|---|---:|---|\n", len(conforming))
@@ -136,7 +152,29 @@ func (r *Report) github(w io.Writer) error {
 			return err
 		}
 	}
+	for _, p := range r.Paths {
+		if p.Status != Drift {
+			continue
+		}
+		if err := r.annotatePath(w, &p); err != nil {
+			return err
+		}
+	}
 	_, err := fmt.Fprintf(w, "::notice title=driftctl check::%s\n", data(r.summary()))
+	return err
+}
+
+func (r *Report) annotatePath(w io.Writer, p *Path) error {
+	level := map[string]string{"critical": "error", "warning": "warning"}[p.Severity]
+	if level == "" {
+		level = "notice"
+	}
+	msg := fmt.Sprintf("%s (%d calls", p.Message, p.Calls)
+	if p.ExampleTrace != "" {
+		msg += ", example trace " + p.ExampleTrace
+	}
+	props := fmt.Sprintf("file=%s,line=%d,title=%s", property(r.Intent), p.IntentLine, property("drift: "+p.Kind+" "+p.Path))
+	_, err := fmt.Fprintf(w, "::%s %s::%s)\n", level, props, data(msg))
 	return err
 }
 
@@ -187,6 +225,17 @@ func (r *Report) junit(w io.Writer) error {
 			c.Failure = &junitFailure{Type: e.Kind, Message: e.Message,
 				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s; %s", e.Calls, e.Severity, e.Rule, r.where(e), traceOf(e))}
 		case Known:
+			c.Skipped = &struct{}{}
+		}
+		run.Cases = append(run.Cases, c)
+	}
+	for _, p := range r.Paths {
+		c := junitCase{Class: p.Rule, Name: "path " + p.Path + " " + p.Kind}
+		if p.Status == Drift {
+			run.Failures++
+			c.Failure = &junitFailure{Type: p.Kind, Message: p.Message,
+				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s:%d; %s", p.Calls, p.Severity, p.Rule, r.Intent, p.IntentLine, traceOf(&Edge{ExampleTrace: p.ExampleTrace}))}
+		} else {
 			c.Skipped = &struct{}{}
 		}
 		run.Cases = append(run.Cases, c)

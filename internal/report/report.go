@@ -20,6 +20,23 @@ type Report struct {
 	Unresolved int64  `json:"unresolved"`
 	Malformed  int64  `json:"malformed"`
 	Edges      []Edge `json:"edges"`
+	// Paths are the chains of calls that broke path rules, whichever kind their calls' rows show
+	// (a call breaking a structural rule too shows that kind first).
+	Paths []Path `json:"paths"`
+}
+
+// Path is one chain of services, from its trace's first to the callee of the call that completed
+// it, that broke one path rule, with the calls that completed it.
+type Path struct {
+	Rule         string `json:"rule"`
+	Kind         string `json:"kind"` // forbidden_path, missing_waypoint, call_cycle, depth_exceeded
+	Severity     string `json:"severity"`
+	Status       string `json:"status"` // drift, or known when a baseline accepts its calls
+	Path         string `json:"path"`   // "frontend -> adservice -> mysql", bounded as drift.path is
+	Calls        int64  `json:"calls"`
+	ExampleTrace string `json:"example_trace"`
+	IntentLine   int    `json:"intent_line"` // the path rule's line
+	Message      string `json:"message"`
 }
 
 // Edge is one row: the calls of one edge with one status and kind.
@@ -58,6 +75,10 @@ func (r *Report) Sort() {
 			cmp.Compare(severityRank[b.Severity], severityRank[a.Severity]),
 			cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Callee, b.Callee), cmp.Compare(a.Kind, b.Kind))
 	})
+	slices.SortFunc(r.Paths, func(a, b Path) int {
+		return cmp.Or(cmp.Compare(statusOrder[a.Status], statusOrder[b.Status]),
+			cmp.Compare(severityRank[b.Severity], severityRank[a.Severity]), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Path, b.Path))
+	})
 }
 
 // Failing reports whether a row of drift (not known) is at or above severity floor; floor "none"
@@ -69,6 +90,11 @@ func (r *Report) Failing(floor string) bool {
 	}
 	for _, e := range r.Edges {
 		if e.Status == Drift && severityRank[e.Severity] >= min {
+			return true
+		}
+	}
+	for _, p := range r.Paths {
+		if p.Status == Drift && severityRank[p.Severity] >= min {
 			return true
 		}
 	}

@@ -1,7 +1,7 @@
 // Package parity checks that the faces of the verdict engine give the same verdicts for the same
 // spans: the drift processor's stamped verdicts and own telemetry against the drift connector's
 // metrics, both made through their factories as a collector makes them, on the two real Online
-// Boutique minutes, under an intent with expect blocks, a require rule and a baseline; and driftctl's
+// Boutique minutes, under an intent with expect blocks, a require rule, path rules and a baseline; and driftctl's
 // replay of the same files (internal/replay, what `driftctl check` runs) on the same clock.
 package parity
 
@@ -136,7 +136,7 @@ func TestFacesGiveTheSameVerdictsOnRealTraffic(t *testing.T) {
 	// would prove little.
 	kinds := byProcessor.kinds()
 	for _, want := range []string{"conforming ", "known undeclared_dependency", "drift forbidden_dependency", "drift undeclared_dependency",
-		"drift latency_exceeded", "drift fanout_exceeded"} {
+		"drift latency_exceeded", "drift fanout_exceeded", "drift missing_waypoint", "drift depth_exceeded"} {
 		assert.Positive(t, kinds[want], "no call shows %q", want)
 	}
 }

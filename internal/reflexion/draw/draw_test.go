@@ -29,6 +29,9 @@ services:
 		{Caller: "web", Callee: "cart", Status: reflexion.Conforming, Calls: 5, ExampleTrace: "0af7651916cd43dd8448eb211c80319c"},
 		{Caller: "cart", Callee: "pay", Status: reflexion.Drift, Kind: "layer_violation", Calls: 1},
 		{Caller: "cart", Callee: hostile, Status: reflexion.Drift, Kind: "unknown_service", Calls: 1},
+	}, []reflexion.ObservedPath{
+		{Rule: "no-web-to-pay-via-cart", Kind: "forbidden_path", Nodes: []string{"web", "cart", "pay"}, Calls: 1},
+		{Rule: hostile, Kind: "call_cycle", Nodes: []string{"web", "cart", hostile}, Calls: 1},
 	}, reflexion.DefaultOptions())
 }
 
@@ -39,7 +42,10 @@ type svgGroup struct {
 	Status string     `xml:"data-status,attr"`
 	Kind   string     `xml:"data-kind,attr"`
 	Node   string     `xml:"data-node,attr"`
+	Rule   string     `xml:"data-rule,attr"`
+	Path   string     `xml:"data-path,attr"`
 	Groups []svgGroup `xml:"g"`
+	Hops   []svgGroup `xml:"path"`
 }
 
 func groups(t *testing.T, svg []byte) []svgGroup {
@@ -99,6 +105,40 @@ func TestSVGContract(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(page.String(), "<svg"))
 }
 
+// TestSVGHighlightsPaths: a chain that broke a path rule is drawn as a halo over each of its edges,
+// under them, named by rule, kind and chain; names that are markup stay text.
+func TestSVGHighlightsPaths(t *testing.T) {
+	g := shopGraph(t)
+	svg := Renderer{}.SVG(g)
+	var paths []svgGroup
+	for _, el := range groups(t, svg) {
+		if el.Class == "path" {
+			paths = append(paths, el)
+		}
+	}
+	require.Len(t, paths, 2)
+	byRule := map[string]svgGroup{}
+	for _, p := range paths {
+		byRule[p.Rule] = p
+	}
+	p := byRule["no-web-to-pay-via-cart"]
+	assert.Equal(t, "forbidden_path", p.Kind)
+	assert.Equal(t, "web -> cart -> pay", p.Path)
+	var hops []string
+	for _, h := range p.Hops {
+		if h.Class == "hop" {
+			hops = append(hops, h.Caller+" -> "+h.Callee)
+		}
+	}
+	assert.Equal(t, []string{"web -> cart", "cart -> pay"}, hops)
+	assert.Equal(t, "web -> cart -> "+hostile, byRule[hostile].Path, "escaped, and read back as it was")
+	assert.Less(t, strings.Index(string(svg), `class="path"`), strings.Index(string(svg), `class="edge"`), "drawn under the edges")
+	var page bytes.Buffer
+	require.NoError(t, Page(&page, g, svg, ""))
+	assert.Contains(t, page.String(), `<option value="forbidden_path">`, "the kind filter offers the path kinds")
+	assert.NotContains(t, page.String(), "<img")
+}
+
 // BenchmarkDrawSynthetic: building and drawing the map of the synthetic 200-service,
 // 2,000-dependency model with every dependency observed and a tenth drifting (zones collapse:
 // 20 zones), and the same without collapsing, for the comparison of readability and speed.
@@ -124,7 +164,7 @@ func BenchmarkDrawSynthetic(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var g *reflexion.Graph
 			for b.Loop() {
-				g = reflexion.Build(m, rows, c.opts)
+				g = reflexion.Build(m, rows, nil, c.opts)
 				r.SVG(g)
 			}
 			b.ReportMetric(float64(len(g.Nodes)), "nodes")

@@ -35,7 +35,7 @@ h1 { font-size: 16px; margin: 0 16px 0 0; }
 	writeSelect(&b, "zone", "zone", zonesOf(g))
 	writeSelect(&b, "kind", "kind", kindsOf(g))
 	writeSelect(&b, "status", "status", []string{reflexion.Drift, reflexion.Known, reflexion.Conforming, reflexion.Absent})
-	b.WriteString(`<span class="legend"><span style="color:#2e7d32">&#9472; conforming</span><span style="color:#c62828">&#9473; drift (by kind)</span><span style="color:#9e9e9e">&#9476; absent</span><span style="color:#9e9e9e">&#9472; known</span></span>`)
+	b.WriteString(`<span class="legend"><span style="color:#2e7d32">&#9472; conforming</span><span style="color:#c62828">&#9473; drift (by kind)</span><span style="color:#9e9e9e">&#9476; absent</span><span style="color:#9e9e9e">&#9472; known</span><span style="color:#ff6f00">&#9608; path rule broken</span></span>`)
 	b.WriteString("</header>\n<div id=\"map\">")
 	b.Write(svg)
 	b.WriteString("</div>\n")
@@ -86,24 +86,39 @@ func kindsOf(g *reflexion.Graph) []string {
 			}
 		}
 	}
+	for _, p := range g.Paths {
+		if !slices.Contains(kinds, p.Kind) {
+			kinds = append(kinds, p.Kind)
+		}
+	}
 	slices.Sort(kinds)
 	return kinds
 }
 
 // pageScript hides what the filters leave out: edges by status and kind, nodes by zone (and the
-// edges of hidden nodes).
+// edges of hidden nodes), highlighted paths by kind and zone. With a path kind chosen, the edges
+// of the paths of that kind stay, whatever their own kinds.
 const pageScript = `function apply() {
   var zone = document.getElementById('zone').value, kind = document.getElementById('kind').value,
-      status = document.getElementById('status').value, hidden = {};
+      status = document.getElementById('status').value, hidden = {}, onPath = {};
   document.querySelectorAll('#map g.node').forEach(function (n) {
     var out = zone !== '' && n.getAttribute('data-zone') !== zone;
     n.classList.toggle('hidden', out);
     if (out) { hidden[n.getAttribute('data-node')] = true; }
   });
+  document.querySelectorAll('#map g.path').forEach(function (p) {
+    var hops = p.querySelectorAll('path.hop'), out = (kind !== '' && p.getAttribute('data-kind') !== kind) ||
+      (status !== '' && status !== 'drift');
+    hops.forEach(function (h) { out = out || hidden[h.getAttribute('data-caller')] || hidden[h.getAttribute('data-callee')]; });
+    p.classList.toggle('hidden', !!out);
+    if (!out && kind !== '') {
+      hops.forEach(function (h) { onPath[h.getAttribute('data-caller') + '\n' + h.getAttribute('data-callee')] = true; });
+    }
+  });
   document.querySelectorAll('#map g.edge').forEach(function (e) {
     var kinds = (e.getAttribute('data-kind') || '').split(' ');
     var out = (status !== '' && e.getAttribute('data-status') !== status) ||
-      (kind !== '' && kinds.indexOf(kind) < 0) ||
+      (kind !== '' && kinds.indexOf(kind) < 0 && !onPath[e.getAttribute('data-caller') + '\n' + e.getAttribute('data-callee')]) ||
       hidden[e.getAttribute('data-caller')] || hidden[e.getAttribute('data-callee')];
     e.classList.toggle('hidden', !!out);
   });

@@ -24,7 +24,8 @@ var kindColours = map[string]string{
 	"forbidden_dependency": "#c62828", "layer_violation": "#ef6c00", "undeclared_dependency": "#ad1457",
 	"unknown_service": "#6a1b9a", "undeclared_operation": "#4e342e", "undeclared_ingress": "#9e9d24",
 	"latency_exceeded": "#00838f", "error_rate_exceeded": "#1565c0", "retry_amplification": "#7b1fa2",
-	"fanout_exceeded": "#bf360c",
+	"fanout_exceeded": "#bf360c", "forbidden_path": "#e65100", "missing_waypoint": "#827717", "call_cycle": "#283593",
+	"depth_exceeded": "#00695c",
 }
 
 const (
@@ -53,6 +54,9 @@ func (r Renderer) SVG(g *reflexion.Graph) []byte {
 	for i, n := range g.Nodes {
 		index[n.Name] = i
 	}
+	for i := range g.Paths {
+		writePath(&b, &g.Paths[i], index, p)
+	}
 	pairs := map[[2]int]bool{}
 	for i := range g.Edges {
 		e := &g.Edges[i]
@@ -65,6 +69,29 @@ func (r Renderer) SVG(g *reflexion.Graph) []byte {
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
+}
+
+// colourPath is the halo drawn under the edges of a chain that broke a path rule.
+const colourPath = "#ff6f00"
+
+// writePath highlights a chain that broke a path rule: a wide halo under each of its edges, drawn
+// before the edges so that they stay on top. Each hop carries data-caller and data-callee, the
+// group data-rule, data-kind and data-path.
+func writePath(b *bytes.Buffer, path *reflexion.Path, index map[string]int, p placed) {
+	text := strings.Join(path.Nodes, " -> ")
+	fmt.Fprintf(b, `<g class="path" data-rule="%s" data-kind="%s" data-path="%s"><title>%s</title>`,
+		esc(path.Rule), esc(path.Kind), esc(text), esc(fmt.Sprintf("%s: %s, path rule %s, %d calls", path.Kind, text, path.Rule, path.Calls)))
+	for i := 1; i < len(path.Nodes); i++ {
+		a, ok1 := index[path.Nodes[i-1]]
+		c, ok2 := index[path.Nodes[i]]
+		if !ok1 || !ok2 {
+			continue
+		}
+		d, _, _ := curve(p.nodes[a], p.nodes[c], a == c, false)
+		fmt.Fprintf(b, `<path class="hop" data-caller="%s" data-callee="%s" d="%s" fill="none" stroke="%s" stroke-width="9" stroke-opacity="0.35" stroke-linecap="round"/>`,
+			esc(path.Nodes[i-1]), esc(path.Nodes[i]), d, colourPath)
+	}
+	b.WriteString("</g>\n")
 }
 
 func writeMarkers(b *bytes.Buffer) {
