@@ -426,3 +426,50 @@ func TestLearnAndMerge(t *testing.T) {
 	code, out, _ := driftctl(t, "validate", merged)
 	assert.Equal(t, ExitOK, code, out)
 }
+
+// TestCheckPaths: a path rule the minute breaks is listed with its chains, each with its calls,
+// line and message, in every format, whichever kind its calls' rows show; it fails --fail-on at
+// its severity even when those rows show a milder kind; and the map highlights its chains.
+func TestCheckPaths(t *testing.T) {
+	// adservice -> mysql left out of the model: its calls' rows show undeclared_dependency, a warning
+	undeclared := replaced(t, capturetest.BoutiqueIntent(), "  adservice:\n    layer: core\n    depends_on: [mysql]\n", "  adservice: {layer: core}\n")
+	base, err := os.ReadFile(undeclared)
+	require.NoError(t, err)
+	intentFile := filepath.Join(t.TempDir(), "intent.yaml")
+	rule := "paths:\n  - name: ads-do-not-read-mysql-for-the-frontend\n    deny: {from: frontend, to: mysql, via: adservice}\n    severity: critical\n"
+	require.NoError(t, os.WriteFile(intentFile, append(base, rule...), 0o600))
+	line := strings.Count(string(base), "\n") + 2
+
+	code, _, _ := driftctl(t, "check", "--intent", undeclared, "--fail-on", "critical", capturetest.BoutiqueFile())
+	require.Equal(t, ExitOK, code, "without the path rule, a warning does not fail --fail-on critical")
+	code, r := checkJSON(t, "--intent", intentFile, "--fail-on", "critical", capturetest.BoutiqueFile())
+	assert.Equal(t, ExitDrift, code, "the critical path rule does")
+	for _, e := range r.Edges {
+		if e.Caller == "adservice" && e.Callee == "mysql" {
+			assert.Equal(t, "undeclared_dependency", e.Kind, "the row shows the first kind in the table")
+		} else {
+			assert.Equal(t, report.Conforming, e.Status, "%s -> %s", e.Caller, e.Callee)
+		}
+	}
+	require.Len(t, r.Paths, 1, "%+v", r.Paths)
+	p := r.Paths[0]
+	assert.Equal(t, report.Path{Rule: "ads-do-not-read-mysql-for-the-frontend", Kind: "forbidden_path", Severity: "critical", Status: report.Drift,
+		Path: "frontend -> adservice -> mysql", Calls: 368, ExampleTrace: p.ExampleTrace, IntentLine: line,
+		Message: fmt.Sprintf("frontend -> adservice -> mysql reaches mysql by a path it denies: path rule ads-do-not-read-mysql-for-the-frontend (%s:%d).", intentFile, line)}, p)
+	assert.Regexp(t, traceID, p.ExampleTrace)
+
+	_, text, _ := driftctl(t, "check", "--intent", intentFile, capturetest.BoutiqueFile())
+	assert.Regexp(t, `(?m)^DRIFT\s+path frontend -> adservice -> mysql\s+forbidden_path\s+critical\s+368 calls\s+\S+intent.yaml:\d+\s+trace [0-9a-f]{32}$`, text)
+	_, gh, _ := driftctl(t, "check", "--intent", intentFile, "--format", "github", capturetest.BoutiqueFile())
+	assert.Contains(t, gh, fmt.Sprintf("::error file=%s,line=%d,title=drift%%3A forbidden_path frontend -> adservice -> mysql::", intentFile, line))
+	_, md, _ := driftctl(t, "check", "--intent", intentFile, "--format", "markdown", capturetest.BoutiqueFile())
+	assert.Contains(t, md, "| drift | `frontend -> adservice -> mysql` | forbidden_path | critical | ads-do-not-read-mysql-for-the-frontend | 368 |")
+
+	svg := filepath.Join(t.TempDir(), "map.svg")
+	code, _, errOut := driftctl(t, "map", "--intent", intentFile, "-o", svg, capturetest.BoutiqueFile())
+	require.Equal(t, ExitOK, code, errOut)
+	data, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(data), `class="path"`))
+	assert.Contains(t, string(data), `data-path="frontend -&gt; adservice -&gt; mysql"`)
+}
