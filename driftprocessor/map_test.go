@@ -71,9 +71,9 @@ func TestFeedsPathsToMaps(t *testing.T) {
 	h.consumeTraces(td)
 
 	want := map[string]int64{}
-	for _, c := range walkDown(td, boutiqueDatabase) {
-		if r.breaks(c.chain) {
-			want[strings.Join(c.chain, " -> ")]++
+	for _, c := range capturetest.WalkDown(td, capturetest.BoutiqueDatabase) {
+		if r.breaks(c.Chain) {
+			want[strings.Join(c.Chain, " -> ")]++
 		}
 	}
 	got := map[string]int64{}

@@ -18,62 +18,6 @@ import (
 	"github.com/driftprocessor/driftprocessor/internal/synthtest"
 )
 
-// walkedCall is a call as the test's own walk of the raw spans finds it: the services its request
-// passed through, from the trace's root down, ending with the callee.
-type walkedCall struct {
-	trace string
-	chain []string
-}
-
-// walkDown finds every call of td top down, independently of the engine (which walks up from each
-// call): a trace's spans by id, each span's chain from its parent's, a call where a server span's
-// parent is another service's client span, or where a client span names a database.
-func walkDown(td ptrace.Traces, database func(ptrace.Span) string) []walkedCall {
-	type node struct {
-		span     ptrace.Span
-		service  string
-		children []pcommon.SpanID
-	}
-	type key struct {
-		trace pcommon.TraceID
-		span  pcommon.SpanID
-	}
-	spans := map[key]*node{}
-	var roots []key
-	capturetest.EachSpan(td, func(res pcommon.Resource, s ptrace.Span) {
-		svc, _ := res.Attributes().Get("service.name")
-		spans[key{s.TraceID(), s.SpanID()}] = &node{span: s, service: svc.Str()}
-	})
-	for k, n := range spans {
-		if p := n.span.ParentSpanID(); p.IsEmpty() {
-			roots = append(roots, k)
-		} else if parent := spans[key{k.trace, p}]; parent != nil {
-			parent.children = append(parent.children, k.span)
-		}
-	}
-	var calls []walkedCall
-	var visit func(k key, chain []string)
-	visit = func(k key, chain []string) {
-		n := spans[k]
-		if len(chain) == 0 || chain[len(chain)-1] != n.service {
-			if len(chain) > 0 && n.span.Kind() == ptrace.SpanKindServer {
-				calls = append(calls, walkedCall{trace: k.trace.String(), chain: slices.Clone(append(chain, n.service))})
-			}
-			chain = append(slices.Clip(chain), n.service)
-		}
-		if db := database(n.span); db != "" {
-			calls = append(calls, walkedCall{trace: k.trace.String(), chain: slices.Clone(append(chain, db))})
-		}
-		for _, c := range n.children {
-			visit(key{k.trace, c}, chain)
-		}
-	}
-	for _, r := range roots {
-		visit(r, nil)
-	}
-	return calls
-}
-
 // pathRule is a path rule as the test checks it, by names.
 type pathRule struct {
 	name, yaml, kind string
@@ -120,11 +64,11 @@ var noCycles = pathRule{
 }
 
 // expectedTraces is what the test's walk says rule r flags: the traces with a call that breaks it.
-func expectedTraces(calls []walkedCall, r pathRule) map[string]bool {
+func expectedTraces(calls []capturetest.WalkedCall, r pathRule) map[string]bool {
 	out := map[string]bool{}
 	for _, c := range calls {
-		if r.breaks(c.chain) {
-			out[c.trace] = true
+		if r.breaks(c.Chain) {
+			out[c.Trace] = true
 		}
 	}
 	return out
@@ -194,17 +138,11 @@ func stamped(h *harness, kind string) int {
 	return n
 }
 
-func boutiqueDatabase(s ptrace.Span) string {
-	if v, ok := s.Attributes().Get("db.system"); ok && s.Kind() == ptrace.SpanKindClient {
-		return map[string]string{"mysql": "mysql", "redis": "redis-cart"}[v.Str()]
-	}
-	return ""
-}
 
-func deepest(calls []walkedCall) int {
+func deepest(calls []capturetest.WalkedCall) int {
 	d := 0
 	for _, c := range calls {
-		d = max(d, len(c.chain)-1)
+		d = max(d, len(c.Chain)-1)
 	}
 	return d
 }
@@ -216,7 +154,7 @@ func TestPathRulesOnBoutique(t *testing.T) {
 	base, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
 	td := loadBoutique(t)
-	calls := walkDown(td, boutiqueDatabase)
+	calls := capturetest.WalkDown(td, capturetest.BoutiqueDatabase)
 	depth := deepest(calls)
 	require.GreaterOrEqual(t, depth, 2)
 	traces := capturetest.ByTrace(td)
@@ -295,7 +233,7 @@ func TestPathRulesAcrossBatches(t *testing.T) {
 	base, err := os.ReadFile(capturetest.BoutiqueIntent())
 	require.NoError(t, err)
 	td := loadBoutique(t)
-	calls := walkDown(td, boutiqueDatabase)
+	calls := capturetest.WalkDown(td, capturetest.BoutiqueDatabase)
 	for _, r := range []pathRule{denyVia("frontend", "mysql", "adservice"), requireVia("productcatalogservice", "checkoutservice"),
 		maxDepth(deepest(calls) - 1)} {
 		want := expectedTraces(calls, r)
@@ -387,9 +325,9 @@ func TestCyclesAndDepthOnSyntheticModel(t *testing.T) {
 	loopBack(batches, 7)
 	model := regexp.MustCompile(`(?m)^(layers: .*|    layer: .*)\n`).ReplaceAllString(sys.Intent(), "")
 	model = strings.Replace(model, "system: synthetic\n", "system: synthetic\npolicy: {undeclared: allow}\n", 1)
-	var calls []walkedCall
+	var calls []capturetest.WalkedCall
 	for _, b := range batches {
-		calls = append(calls, walkDown(b, synthDatabase)...)
+		calls = append(calls, capturetest.WalkDown(b, synthDatabase)...)
 	}
 	depth := deepest(calls)
 	for _, r := range []pathRule{noCycles, maxDepth(depth - 1), maxDepth(depth)} {
