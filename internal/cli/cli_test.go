@@ -473,3 +473,28 @@ func TestCheckPaths(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(string(data), `class="path"`))
 	assert.Contains(t, string(data), `data-path="frontend -&gt; adservice -&gt; mysql"`)
 }
+
+// TestValidatePaths: a path rule that a chain of declared dependencies breaks is an error, with
+// the first such chain; a path rule that no declared chain breaks is not reported.
+func TestValidatePaths(t *testing.T) {
+	base, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "intent.yaml")
+	lines := strings.Count(string(base), "\n")
+	require.NoError(t, os.WriteFile(file, append(base, `paths:
+  - name: catalog-behind-checkout
+    require: {to: productcatalogservice, via: checkoutservice}
+  - name: shallow
+    max_depth: 2
+  - name: no-mysql-through-the-cart
+    deny: {from: frontend, to: mysql, via: cartservice}
+  - name: no-loops
+    cycles: deny
+`...), 0o600))
+	code, out, _ := driftctl(t, "validate", file)
+	assert.Equal(t, ExitDrift, code)
+	assert.Equal(t, []string{
+		fmt.Sprintf("%s:%d: error: path rule catalog-behind-checkout: the declared dependencies allow loadgenerator -> frontend -> productcatalogservice, which breaks it: every request along it would be missing_waypoint [path-declared-breaks]", file, lines+2),
+		fmt.Sprintf("%s:%d: error: path rule shallow: the declared dependencies allow loadgenerator -> frontend -> adservice -> mysql, which breaks it: every request along it would be depth_exceeded [path-declared-breaks]", file, lines+4),
+	}, strings.Split(strings.TrimSpace(out), "\n"))
+}

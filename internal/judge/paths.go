@@ -109,6 +109,10 @@ func addPath(v *Verdict, r *intent.PathRule) {
 	}
 }
 
+// Breaks reports whether the chain breaks rule r, as JudgePaths decides it: for driftctl's lint,
+// which judges the chains of declared dependencies.
+func Breaks(r *intent.PathRule, ch *Chain) bool { return breaks(r, ch) }
+
 // breaks reports whether the chain breaks rule r. The call is the chain's last step; the path a rule
 // names ends with it, so each call is judged once for the paths it completes.
 func breaks(r *intent.PathRule, ch *Chain) bool {

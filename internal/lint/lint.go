@@ -1,7 +1,8 @@
 // Package lint finds what a strict load cannot: an intent that loads but does not say what its
 // authors meant. Rules that can never match or are shadowed, excepts that exclude everything,
-// declared dependencies that a deny rule forbids, resources and layers nothing uses, expectations
-// on edges nothing declares, services no ingress reaches.
+// declared dependencies that a deny rule forbids, path rules that the declared dependencies break,
+// resources and layers nothing uses, expectations on edges nothing declares, services no ingress
+// reaches.
 package lint
 
 import (
@@ -10,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/driftprocessor/driftprocessor/internal/intent"
+	"github.com/driftprocessor/driftprocessor/internal/judge"
 )
 
 // Severities of findings.
@@ -39,6 +41,7 @@ func Check(m *intent.Compiled) []Finding {
 	c.emptyLayers()
 	c.expectWithoutEdge()
 	c.unreachable()
+	c.declaredPaths()
 	slices.SortStableFunc(c.found, func(a, b Finding) int { return cmp.Compare(a.Line, b.Line) })
 	return c.found
 }
@@ -134,6 +137,13 @@ func (c *checker) unusedResources() {
 			}
 		}
 	}
+	for _, r := range c.m.Model.Paths {
+		for _, s := range []intent.SelectorSpec{r.From, r.To, r.Via, r.Services} {
+			for _, n := range s.Name {
+				named[n] = true
+			}
+		}
+	}
 	called := c.callees()
 	for _, n := range c.m.Model.Nodes {
 		if n.Kind != intent.KindService && !called[n.Name] && !named[n.Name] {
@@ -222,5 +232,62 @@ func (c *checker) unreachable() {
 			continue
 		}
 		c.add(n.Line, Warning, "unreachable", "service %s: no ingress reaches it through declared dependencies", n.Name)
+	}
+}
+
+// maxDeclaredChains bounds the chains declaredPaths walks: a large model has more chains than it
+// is worth walking, and the check then looks at the first ones only.
+const maxDeclaredChains = 100_000
+
+// declaredPaths: a path rule that a chain of declared dependencies from an ingress breaks: every
+// request along that chain will break it, though the intent declares each of its calls. One
+// finding per rule, with the first such chain.
+func (c *checker) declaredPaths() {
+	if !c.m.HasPaths() {
+		return
+	}
+	deps := make([][]intent.NodeID, c.m.NumNodes())
+	c.m.Declared(func(from, to intent.NodeID, _ int) { deps[from] = append(deps[from], to) })
+	reported := map[*intent.PathRule]bool{}
+	walked := 0
+	var chain []intent.Peer
+	var walk func(id intent.NodeID)
+	walk = func(id intent.NodeID) {
+		chain = append(chain, c.peers[id])
+		defer func() { chain = chain[:len(chain)-1] }()
+		if len(chain) >= 2 {
+			walked++
+			c.judgeDeclared(chain, reported)
+		}
+		if len(chain) > 1 && slices.ContainsFunc(chain[:len(chain)-1], func(p intent.Peer) bool { return p.ID == id }) {
+			return // a cycle: judged once, not followed
+		}
+		for _, to := range deps[id] {
+			if walked < maxDeclaredChains && len(chain) < judgeMaxNodes {
+				walk(to)
+			}
+		}
+	}
+	for id := range c.m.NumNodes() {
+		if c.m.Node(intent.NodeID(id)).Ingress {
+			walk(intent.NodeID(id))
+		}
+	}
+}
+
+// judgeMaxNodes bounds a declared chain as the engine bounds an observed one.
+const judgeMaxNodes = 64
+
+func (c *checker) judgeDeclared(chain []intent.Peer, reported map[*intent.PathRule]bool) {
+	ch := &judge.Chain{Nodes: chain, Complete: true}
+	rules := c.m.Paths()
+	for i := range rules {
+		r := &rules[i]
+		if reported[r] || !judge.Breaks(r, ch) {
+			continue
+		}
+		reported[r] = true
+		c.add(r.Line, Error, "path-declared-breaks", "path rule %s: the declared dependencies allow %s, which breaks it: every request along it would be %s",
+			r.Name, judge.PathText(chain), judge.PathKind(r))
 	}
 }
