@@ -3,6 +3,8 @@ package driftprocessor
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -170,10 +172,28 @@ func FuzzProcessor(f *testing.F) {
 	cfg := testConfig(shopIntent)
 	cfg.Annotate = AnnotateAll
 	h := newHarness(f, cfg)
+	// and with path rules of every kind, in both pairing modes: their walk reads every span's parent
+	shop, err := os.ReadFile(shopIntent)
+	require.NoError(f, err)
+	withPaths := filepath.Join(f.TempDir(), "intent.yaml")
+	require.NoError(f, os.WriteFile(withPaths, append(shop, []byte(`paths:
+  - {name: p1, deny: {from: frontend, to: "*", via: checkout}}
+  - {name: p2, require: {to: payment, via: checkout}}
+  - {name: p3, max_depth: 2}
+  - {name: p4, cycles: deny}
+`)...), 0o600))
+	var paths []*harness
+	for _, whole := range []bool{false, true} {
+		pc := testConfig(withPaths)
+		pc.Annotate, pc.Pairing.WholeBatches = AnnotateAll, whole
+		paths = append(paths, newHarness(f, pc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkSpansUnchanged(t, h, batchFromBytes(data))
-		if len(data)%7 == 0 {
-			h.expireAll()
+		for _, h := range append([]*harness{h}, paths...) {
+			checkSpansUnchanged(t, h, batchFromBytes(data))
+			if len(data)%7 == 0 {
+				h.expireAll()
+			}
 		}
 	})
 }

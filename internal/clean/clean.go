@@ -14,9 +14,12 @@ const MaxLen = 256
 // Name cuts s to MaxLen bytes on a rune boundary, replaces invalid UTF-8 and removes control
 // characters (a NUL or a newline in a service name would reach label values and log lines). It
 // allocates only when s has something to replace or remove.
-func Name(s string) string {
-	if len(s) > MaxLen {
-		cut := MaxLen
+func Name(s string) string { return NameWithin(s, MaxLen) }
+
+// NameWithin is Name, cut to max bytes: for a value that holds several names.
+func NameWithin(s string, max int) string {
+	if len(s) > max {
+		cut := max
 		for cut > 0 && !utf8.RuneStart(s[cut]) { // cut on a rune boundary
 			cut--
 		}

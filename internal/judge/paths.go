@@ -175,8 +175,12 @@ func SamePeer(a, b intent.Peer) bool {
 }
 
 // MaxPathNodes bounds the nodes drift.path names: a longer chain keeps its first node and its last
-// ones, with "…" for the rest.
-const MaxPathNodes = 12
+// ones, with "…" for the rest. MaxPathName bounds each name in it, in bytes, so that drift.path
+// stays under 1 KiB whatever the span data.
+const (
+	MaxPathNodes = 12
+	MaxPathName  = 64
+)
 
 // PathText is the value of drift.path: the chain's names joined by " -> ", bounded.
 func PathText(nodes []intent.Peer) string {
@@ -185,7 +189,7 @@ func PathText(nodes []intent.Peer) string {
 		if i > 0 {
 			b.WriteString(" -> ")
 		}
-		b.WriteString(clean.Name(n.Name)) // names from span data are bounded, one by one
+		b.WriteString(clean.NameWithin(n.Name, MaxPathName)) // names from span data are bounded, one by one
 	}
 	if len(nodes) <= MaxPathNodes {
 		for i, n := range nodes {

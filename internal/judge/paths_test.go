@@ -100,8 +100,14 @@ func TestPathTextIsBounded(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 	long := []intent.Peer{{ID: intent.NoNode, Name: strings.Repeat("x", 1000)}, {ID: intent.NoNode, Name: "y"}}
-	if got := PathText(long); len(got) > 300 || !strings.HasSuffix(got, " -> y") {
+	if got := PathText(long); len(got) != MaxPathName+len(" -> y") || !strings.HasSuffix(got, " -> y") {
 		t.Errorf("a long name is not bounded on its own: %d bytes", len(got))
+	}
+	for i := range nodes {
+		nodes[i].Name = strings.Repeat("é", 300)
+	}
+	if got := PathText(nodes); len(got) > 1024 {
+		t.Errorf("drift.path of long names: %d bytes", len(got))
 	}
 }
 
