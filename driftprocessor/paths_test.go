@@ -138,7 +138,6 @@ func stamped(h *harness, kind string) int {
 	return n
 }
 
-
 func deepest(calls []capturetest.WalkedCall) int {
 	d := 0
 	for _, c := range calls {
