@@ -23,7 +23,7 @@ FUZZ_TARGETS := FuzzLoad:./internal/intent FuzzLoadBaseline:./internal/intent Fu
   FuzzStructurizr:./internal/importing FuzzNetworkPolicy:./internal/importing FuzzBackstage:./internal/importing FuzzOpenSLO:./internal/importing \
   FuzzChain:./internal/ancestry
 
-.PHONY: run run-jaeger run-prometheus test test-deps build build-agent driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-ab clean
+.PHONY: run run-jaeger run-prometheus test test-deps build build-agent driftctl jaeger generate lint unit fuzz e2e demo-test check-next bench bench-e2e bench-share bench-ab clean
 
 ## run: build the collector and run it on the demo shop, showing drift
 run: build
@@ -118,6 +118,11 @@ bench:
 ## bench-e2e: CPU time per span of the built collector with and without the drift processor, at a fixed rate
 bench-e2e: build
 	scripts/bench-e2e.sh
+
+## bench-share: the drift processor's CPU per span in a collector, store and whole-trace batch modes, each beside a floor and spanmetricsconnector in the same collector
+bench-share: $(OCB) $(SOURCES)
+	$(OCB) --config bench/builder-bench.yaml
+	scripts/bench-share.sh
 
 ## bench-ab: the processor's share of its collector's CPU, built from COMMIT and from the working tree, side by side (needs perf)
 bench-ab: build
