@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-ab.sh COMMIT: the drift processor's share of its collector's CPU, in the collector built from
 # COMMIT (A) and in the one built from the working tree (B), both with the processor, side by side as
-# bench-e2e.sh runs its two collectors (REQUESTS as there). Each collector is sampled by perf
+# bench-e2e.sh runs its two collectors (REQUESTS as there). Each collector is sampled by perf (the cpu-clock
+# software event: machines without hardware counters have it too)
 # at 1,999 Hz, twenty times the rate of Go's profiler, so that a difference of a few percent in the
 # processor's share shows over the rounds' noise. Needs perf (Debian: linux-perf).
 set -euo pipefail
@@ -35,7 +36,7 @@ config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "drift, bat
 # share PERFDATA: the percentage of the samples inside the processor's entry point.
 share() {
   perf report -i "$1" --children --stdio --sort symbol -g none 2>/dev/null |
-    awk '/driftProcessor\)\.processTraces / && !v { sub(/%/, "", $1); v = $1 } END { print v }'
+    awk '/driftProcessor\)\.processTraces(-fm)? / && !v { sub(/%/, "", $1); v = $1 } END { print v }'
 }
 
 as=() bs=()
@@ -46,7 +47,7 @@ for r in $(seq "$ROUNDS"); do
   declare -A ports=([A]=$port [B]=$((port + 1))) pids=() perfs=()
   for n in "${order[@]}"; do "${bin[$n]}" --config "$work/$n.yaml" >/dev/null 2>&1 & pids[$n]=$!; done
   sleep 2
-  for n in A B; do perf record -q -F 1999 -g -p "${pids[$n]}" -o "$work/$n.perf" >/dev/null 2>&1 & perfs[$n]=$!; done
+  for n in A B; do perf record -e cpu-clock -q -F 1999 -g -p "${pids[$n]}" -o "$work/$n.perf" >/dev/null 2>&1 & perfs[$n]=$!; done
   loadgen "${ports[${order[0]}]}" >/dev/null &
   first=$!
   loadgen "${ports[${order[1]}]}" >/dev/null

@@ -118,10 +118,19 @@ func (v Verdict) Kind() Kind {
 // Judge judges c against m.
 func Judge(m *intent.Compiled, c *Call) Verdict {
 	var v Verdict
+	JudgeInto(m, c, &v)
+	return v
+}
+
+// JudgeInto judges c against m into v, which it resets. The verdict is written in place, not
+// returned: a verdict is large, and a copy of it in the frames of every call's path made each
+// request's goroutine grow its stack (BENCHMARKS.md).
+func JudgeInto(m *intent.Compiled, c *Call, v *Verdict) {
+	*v = Verdict{}
 	if c.External {
-		judgeRules(m, c, &v)
-		judgeIngress(m, c, &v)
-		return v
+		judgeRules(m, c, v)
+		judgeIngress(m, c, v)
+		return
 	}
 	edge := m.Edge(c.Caller.ID, c.Callee.ID) // not known unless both ends are nodes of the model
 	if edge.Index >= 0 {
@@ -130,10 +139,9 @@ func Judge(m *intent.Compiled, c *Call) Verdict {
 			v.Rule = &m.Rules()[edge.Rule]
 		}
 	} else {
-		judgeRules(m, c, &v)
+		judgeRules(m, c, v)
 	}
-	judgeStructure(m, c, &v, edge)
-	return v
+	judgeStructure(m, c, v, edge)
 }
 
 // judgeRules finds the first deny rule that matches the call.

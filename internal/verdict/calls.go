@@ -69,6 +69,22 @@ func (c *calls) Call(call judge.Call, span ptrace.Span, res pcommon.Resource, on
 	c.out.Judged(j)
 }
 
+// takeIndex gives the batch an index of its spans when the model has path rules, else nil. Out of
+// line, as walkChain is.
+//
+//go:noinline
+func (c *calls) takeIndex() *ancestry.Index {
+	if !c.m.intent.HasPaths() {
+		return nil
+	}
+	x, _ := c.e.indexes.Get().(*ancestry.Index)
+	if x == nil {
+		x = new(ancestry.Index)
+	}
+	c.paths = x
+	return x
+}
+
 // walkChain finds the chain of the call's request, for the path rules. Out of line: most models
 // have none, and the frame of Call is on the path of every call.
 //

@@ -14,7 +14,7 @@ import (
 // baseline accepts the drift (known). missing_dependency, decided over time and not on a call, is
 // decided by the absence watch (CheckAbsence).
 func (e *Engine) decide(m *intent.Compiled, c *judge.Call, now time.Time, v *judge.Verdict) {
-	*v = judge.Judge(m, c)
+	judge.JudgeInto(m, c, v)
 	if c.Chain != nil {
 		judge.JudgePaths(m, c.Chain, v)
 	}

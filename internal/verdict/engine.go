@@ -219,19 +219,15 @@ func (e *Engine) use(m *intent.Compiled) {
 // drift attributes that arrived on the spans of calls (Settings.Owned).
 func (e *Engine) Batch(td ptrace.Traces, out Output) {
 	c := e.newCalls(out)
-	if c.m.intent.HasPaths() {
-		c.paths, _ = e.indexes.Get().(*ancestry.Index)
-		if c.paths == nil {
-			c.paths = new(ancestry.Index)
-		}
-		x := c.paths
-		defer e.indexes.Put(x)
-	}
-	e.resolver.Batch(c.m.intent, td, c.now, c, c.paths)
-	if c.paths != nil && e.trails != nil {
-		e.trails.Add(c.paths, c.now) // for the trace's later batches; this one's calls used the index
+	x := c.takeIndex()
+	e.resolver.Batch(c.m.intent, td, c.now, c, x)
+	if x != nil && e.trails != nil {
+		e.trails.Add(x, c.now) // for the trace's later batches; this one's calls used the index
 	}
 	c.done()
+	if x != nil {
+		e.indexes.Put(x)
+	}
 }
 
 // Partial is the number of calls whose path rules were judged on part of their chain: a span
