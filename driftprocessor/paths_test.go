@@ -411,3 +411,49 @@ func TestCycleFromRetryLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestPathStateBounded: without whole-trace batches, the spans kept per trace stay within
+// paths.max_traces: when full, the trace seen least recently goes, counted in drift.paths.evicted,
+// and a later call of it is judged on the part of its chain that came after, counted in
+// drift.paths.partial; the traces kept still complete their calls' chains.
+func TestPathStateBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "intent.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(retryIntent+"paths:\n  - name: no-loops\n    cycles: deny\n"), 0o600))
+	cfg := testConfig(path)
+	cfg.Paths.MaxTraces = 2
+	h := newHarness(t, cfg)
+	grpc := map[string]any{"rpc.system": "grpc", "rpc.service": "checkout"}
+	// three traces' first halves, frontend -> checkout -> payment, one batch each
+	for tr := byte(1); tr <= 3; tr++ {
+		h.consume(
+			sp{svc: "frontend", kind: server, trace: tr, id: 1, name: "GET /"},
+			sp{svc: "frontend", kind: client, trace: tr, id: 2, parent: 1, attrs: grpc},
+			sp{svc: "checkout", kind: server, trace: tr, id: 3, parent: 2},
+			sp{svc: "checkout", kind: client, trace: tr, id: 4, parent: 3, attrs: map[string]any{"rpc.system": "grpc", "rpc.service": "payment"}},
+			sp{svc: "payment", kind: server, trace: tr, id: 5, parent: 4},
+		)
+	}
+	assert.Equal(t, int64(1), h.sum("drift.paths.evicted", nil), "trace 1, the oldest, went")
+	// their second halves, the newest trace first: payment calls back into checkout, a cycle
+	for _, tr := range []byte{3, 2, 1} {
+		h.consume(
+			sp{svc: "payment", kind: client, trace: tr, id: 6, parent: 5, attrs: grpc},
+			sp{svc: "checkout", kind: server, trace: tr, id: 7, parent: 6},
+		)
+	}
+	cycles := map[byte]string{}
+	for _, td := range h.sink.AllTraces() {
+		capturetest.EachSpan(td, func(_ pcommon.Resource, s ptrace.Span) {
+			if k, ok := s.Attributes().Get("drift.kind"); ok && k.Str() == "call_cycle" {
+				p, _ := s.Attributes().Get("drift.path")
+				cycles[s.TraceID()[1]] = p.Str()
+			}
+		})
+	}
+	assert.Equal(t, map[byte]string{
+		2: "frontend -> checkout -> payment -> checkout",
+		3: "frontend -> checkout -> payment -> checkout",
+	}, cycles, "trace 1's chain went with its spans: its cycle is not seen")
+	assert.Equal(t, int64(1), h.sum("drift.paths.partial", nil), "trace 1's call back, judged on a part")
+	assert.Equal(t, int64(2), h.sum("drift.paths.evicted", nil), "trace 1, kept again, took the place of the oldest")
+}
