@@ -155,5 +155,5 @@ func writeVerdict(b *strings.Builder, m *intent.Compiled, c *judge.Call, v judge
 	if v.Known {
 		b.WriteString("  known: the baseline accepts it\n")
 	}
-	b.WriteString("Behaviour kinds (latency, error rate, retries, fan-out) are decided over traffic: driftctl check shows them.\n")
+	b.WriteString("Behaviour kinds (latency, error rate, retries, fan-out) and path kinds (forbidden paths, waypoints, cycles, depth: over whole traces) are decided over traffic: driftctl check shows them.\n")
 }
