@@ -222,3 +222,18 @@ func FuzzChain(f *testing.F) {
 		}
 	})
 }
+
+// TestUnnamedServiceEndsTheChain: a span whose resource has no service name is malformed: a chain
+// through it ends there, as a part, rather than naming a blank node.
+func TestUnnamedServiceEndsTheChain(t *testing.T) {
+	m := model(t)
+	td := ptrace.NewTraces()
+	spans := chainTrace(td, 1, 1, "a", " ", "b")
+	var x Index
+	x.Build(m, td)
+	var w Walker
+	ch := w.Chain(m, &x, nil, spans[2], m.Peer(m.Lookup("b")), m.Peer(m.Lookup("c")))
+	if got := names(ch.Nodes); ch.Complete || len(got) != 2 || got[0] != "b" {
+		t.Fatalf("chain %v complete %v", got, ch.Complete)
+	}
+}

@@ -6,6 +6,7 @@ package ancestry
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -22,6 +23,9 @@ type Index struct {
 	spans []indexed
 	mask  uint64
 	peers []intent.Peer // by resource: the service of the resource's spans
+	// unnamed: the current resource has no service name. Its spans are malformed, and left out: a
+	// chain through one ends there, as a part.
+	unnamed bool
 }
 
 type indexed struct {
@@ -64,11 +68,14 @@ func (x *Index) Build(m *intent.Compiled, td ptrace.Traces) {
 func (x *Index) Reset() { x.spans, x.peers = x.spans[:0], x.peers[:0] }
 
 // Resource starts the spans of the batch's next resource, whose service is p.
-func (x *Index) Resource(p intent.Peer) { x.peers = append(x.peers, p) }
+func (x *Index) Resource(p intent.Peer) {
+	x.peers = append(x.peers, p)
+	x.unnamed = p.ID == intent.NoNode && strings.TrimSpace(p.Name) == ""
+}
 
 // Span adds a span of the current resource.
 func (x *Index) Span(s ptrace.Span) {
-	if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() {
+	if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() && !x.unnamed {
 		x.spans = append(x.spans, indexed{trace: s.TraceID(), span: id, parent: spanID(s.ParentSpanID()), res: int32(len(x.peers) - 1)})
 	}
 }

@@ -10,9 +10,9 @@ import (
 
 // decide is where every verdict is decided, for every face: the structural kinds by the judge
 // (pure, against the compiled model), the path kinds by the judge over the call's chain, the
-// behaviour kinds by the edge's window, then whether a
-// baseline accepts the drift (known). missing_dependency, decided over time and not on a call, is
-// decided by the absence watch (CheckAbsence).
+// behaviour kinds by the edge's window, then whether a baseline accepts the drift (known).
+// missing_dependency, decided over time and not on a call, is decided by the absence watch
+// (CheckAbsence).
 func (e *Engine) decide(m *intent.Compiled, c *judge.Call, now time.Time, v *judge.Verdict) {
 	judge.JudgeInto(m, c, v)
 	if c.Chain != nil {
