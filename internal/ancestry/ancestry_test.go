@@ -127,8 +127,8 @@ func TestStoreBounds(t *testing.T) {
 		t.Fatalf("evicted %d, traces %d", s.Evicted(), s.Traces())
 	}
 	s.mu.Lock()
-	_, kept1 := s.find(tid(1), 1)
-	_, kept2 := s.find(tid(2), 10)
+	_, kept1 := s.find(fold(tid(1)), 1)
+	_, kept2 := s.find(fold(tid(2)), 10)
 	s.mu.Unlock()
 	if !kept1 || kept2 {
 		t.Errorf("trace 2, the least recently seen, should have gone (1 kept %v, 2 kept %v)", kept1, kept2)

@@ -28,12 +28,19 @@ type Index struct {
 	unnamed bool
 }
 
+// indexed is one span of the batch: 32 bytes. Its trace is kept folded to 64 bits: a span is found
+// by its id and its trace's fold, and two traces of one batch whose folds and span ids both collide
+// could only be made on purpose, by a sender that can as well write any parent in one trace.
 type indexed struct {
-	trace  pcommon.TraceID
 	span   uint64
 	parent uint64
+	trace  uint64 // fold of the trace id
 	res    int32
 	up     int32 // the parent's index in spans, or noParent
+}
+
+func fold(t pcommon.TraceID) uint64 {
+	return binary.LittleEndian.Uint64(t[:8]) ^ binary.LittleEndian.Uint64(t[8:])*0x9E3779B97F4A7C15
 }
 
 // noParent is the up of a root span, and of a span whose parent is not in the batch.
@@ -75,8 +82,10 @@ func (x *Index) Resource(p intent.Peer) {
 
 // Span adds a span of the current resource.
 func (x *Index) Span(s ptrace.Span) {
-	if id := spanID(s.SpanID()); id != 0 && !s.TraceID().IsEmpty() && !x.unnamed {
-		x.spans = append(x.spans, indexed{trace: s.TraceID(), span: id, parent: spanID(s.ParentSpanID()), res: int32(len(x.peers) - 1)})
+	if id := spanID(s.SpanID()); id != 0 && !x.unnamed {
+		if t := s.TraceID(); !t.IsEmpty() {
+			x.spans = append(x.spans, indexed{trace: fold(t), span: id, parent: spanID(s.ParentSpanID()), res: int32(len(x.peers) - 1)})
+		}
 	}
 }
 
@@ -133,8 +142,9 @@ func (x *Index) add(i int) {
 	}
 }
 
-// find returns the index in spans of the span id's entry in trace, or noParent.
-func (x *Index) find(trace pcommon.TraceID, span uint64) int32 {
+// find returns the index in spans of the span id's entry in the trace whose fold is trace, or
+// noParent.
+func (x *Index) find(trace, span uint64) int32 {
 	if len(x.slots) == 0 {
 		return noParent
 	}

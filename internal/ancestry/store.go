@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-
 	"github.com/driftprocessor/driftprocessor/internal/clean"
 )
 
@@ -18,14 +16,14 @@ type Store struct {
 	cfg     Config
 	mu      sync.Mutex
 	spans   map[spanKey]stored
-	traces  map[pcommon.TraceID]*held
-	oldest  *held // the trace seen least recently; its next was seen after it
+	traces  map[uint64]*held // by the trace id's fold, as the index keeps it
+	oldest  *held            // the trace seen least recently; its next was seen after it
 	newest  *held
 	evicted atomic.Int64
 }
 
 type spanKey struct {
-	trace pcommon.TraceID
+	trace uint64 // fold of the trace id
 	span  uint64
 }
 
@@ -36,7 +34,7 @@ type stored struct {
 
 // held is a trace the store keeps, in the list of traces by when they were last seen.
 type held struct {
-	id         pcommon.TraceID
+	id         uint64
 	spans      []uint64
 	last       time.Time
 	prev, next *held
@@ -44,7 +42,7 @@ type held struct {
 
 // NewStore returns an empty store bounded by cfg.
 func NewStore(cfg Config) *Store {
-	return &Store{cfg: cfg, spans: map[spanKey]stored{}, traces: map[pcommon.TraceID]*held{}}
+	return &Store{cfg: cfg, spans: map[spanKey]stored{}, traces: map[uint64]*held{}}
 }
 
 // Evicted is the number of traces dropped before their TTL ran out, to keep within the bounds.
@@ -80,7 +78,7 @@ func (s *Store) Add(x *Index, now time.Time) {
 }
 
 // trace returns the held trace id, made the newest, or a new one.
-func (s *Store) trace(id pcommon.TraceID, now time.Time) *held {
+func (s *Store) trace(id uint64, now time.Time) *held {
 	t := s.traces[id]
 	if t != nil {
 		s.unlink(t)
@@ -147,7 +145,7 @@ func (s *Store) Expire(now time.Time) {
 }
 
 // find returns the parent and the service of a kept span. The caller holds s.mu.
-func (s *Store) find(trace pcommon.TraceID, span uint64) (stored, bool) {
+func (s *Store) find(trace, span uint64) (stored, bool) {
 	e, ok := s.spans[spanKey{trace: trace, span: span}]
 	return e, ok
 }

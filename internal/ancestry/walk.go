@@ -28,7 +28,8 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 	}
 	nodes := append(w.nodes[:0], callee, caller) // nearest first; reversed at the end
 	trace, cur := span.TraceID(), spanID(span.ParentSpanID())
-	at := x.find(trace, cur) // then parent by parent through the index, with no lookup
+	folded := fold(trace)
+	at := x.find(folded, cur) // then parent by parent through the index, with no lookup
 	locked := false
 	complete := false
 	lastRes := int32(-1) // the resource of the last node added from the index: its spans are its service's
@@ -50,12 +51,12 @@ func (w *Walker) Chain(m *intent.Compiled, x *Index, s *Store, span ptrace.Span,
 				s.mu.Lock()
 				locked = true
 			}
-			e, ok := s.find(trace, cur)
+			e, ok := s.find(folded, cur)
 			if !ok {
 				break
 			}
 			p, cur, lastRes = peerOf(m, e.service), e.parent, -1
-			at = x.find(trace, cur) // a later batch's span may have an earlier one's parent, or not
+			at = x.find(folded, cur) // a later batch's span may have an earlier one's parent, or not
 		} else {
 			break
 		}
