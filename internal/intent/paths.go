@@ -42,8 +42,7 @@ type PathRule struct {
 	except   []exceptPair
 }
 
-// From, To and Via report whether p is selected by the rule's from, to (a cycles rule's services)
-// and via.
+// From reports whether p is selected by the rule's from (of a deny rule).
 func (r *PathRule) From(p Peer) bool { return r.from.matches(p) }
 
 // To reports whether p is selected by the rule's to (of a cycles rule: its services).
