@@ -11,7 +11,7 @@ import (
 
 // annotate stamps the verdict on span. Nothing else on the span changes. Names from span data are
 // bounded first.
-func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Span) {
+func annotate(m *intent.Compiled, c *judge.Call, v *judge.Verdict, span ptrace.Span) {
 	c.Caller.Name, c.Callee.Name = clean.Name(c.Caller.Name), clean.Name(c.Callee.Name)
 	c.Operation = judge.Op(clean.Name(c.Op().String()))
 	attrs := span.Attributes()
@@ -22,12 +22,12 @@ func annotate(m *intent.Compiled, c *judge.Call, v judge.Verdict, span ptrace.Sp
 	if !v.Drift() {
 		return
 	}
-	e := judge.Explain(m, c, v)
+	e := judge.Explain(m, c, *v)
 	attrs.PutStr(driftconv.AttrKind, v.Kind().String())
 	attrs.PutStr(driftconv.AttrRule, e.Rule)
 	attrs.PutStr(driftconv.AttrSeverity, e.Severity)
 	attrs.PutStr(driftconv.AttrMessage, e.Message)
-	if v.Path != "" { // the call breaks a path rule, whichever kind the span shows
-		attrs.PutStr(driftconv.AttrPath, v.Path) // bounded: judge.PathText
+	if v.PathRule != nil { // the call breaks a path rule, whichever kind the span shows
+		attrs.PutStr(driftconv.AttrPath, c.Chain.Text()) // bounded: judge.PathText
 	}
 }

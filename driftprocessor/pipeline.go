@@ -38,7 +38,7 @@ func newStamper(annotate string) *stamper {
 
 func (s *stamper) Judged(j *verdict.Judged) {
 	if j.OnSpan && s.stamps && (s.conforming || j.Verdict.Drift()) {
-		annotate(j.Model, j.Call, j.Verdict, j.Span)
+		annotate(j.Model, j.Call, &j.Verdict, j.Span)
 	}
 	if maps := s.maps.Load(); maps != nil {
 		feedMaps(*maps, j)

@@ -72,8 +72,8 @@ func Explain(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	return Explanation{}
 }
 
-// ExplainPath describes the path rule a call broke (v.PathRule, which must be set): what its chain
-// did, and the rule. A span shows it when a path kind is the first that applies; driftctl lists it
+// ExplainPath describes the path rule a call broke (v.PathRule, which must be set, as c.Chain is):
+// what its chain did, and the rule. A span shows it when a path kind is the first that applies; driftctl lists it
 // whichever kind the span shows.
 func ExplainPath(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	r := v.PathRule
@@ -86,9 +86,9 @@ func ExplainPath(m *intent.Compiled, c *Call, v Verdict) Explanation {
 	case intent.PathCycles:
 		what = "calls " + c.Callee.Name + " again, a cycle"
 	case intent.PathMaxDepth:
-		what = fmt.Sprintf("goes %d calls deep, more than its max_depth %d", v.Depth, r.MaxDepth)
+		what = fmt.Sprintf("goes %d calls deep, more than its max_depth %d", len(c.Chain.Nodes)-1, r.MaxDepth)
 	}
-	msg := fmt.Sprintf("%s %s: path rule %s (%s:%d)", v.Path, what, r.Name, m.File, r.Line)
+	msg := fmt.Sprintf("%s %s: path rule %s (%s:%d)", c.Chain.Text(), what, r.Name, m.File, r.Line)
 	if r.Message != "" {
 		msg += ": " + r.Message
 	} else {

@@ -78,10 +78,8 @@ type Verdict struct {
 	Rule      *intent.Rule // the first deny rule that matched, when Kinds has ForbiddenDependency
 	Behaviour Behaviour    // what the behaviour kinds saw
 	// PathRule is the path rule that names a verdict of a path kind (the first of the lowest kind
-	// that applies), and Path the chain it saw (drift.path); nil and empty without one.
+	// that applies); nil without one. The chain it saw is the call's (Call.Chain).
 	PathRule *intent.PathRule
-	Path     string
-	Depth    int // calls in that chain, this one included
 	// Known is set when a baseline accepts the drift: the call is shown and counted as known drift.
 	Known bool
 	edge  int32 // the known edge the call took, plus one; 0 when it took none

@@ -30,8 +30,7 @@ type Chain struct {
 }
 
 // JudgePaths adds the path kinds of a call whose chain is ch to v. The first rule of the lowest kind
-// that applies names the verdict (drift.rule), and the chain is kept for drift.path. It allocates
-// only for a call that breaks a path rule.
+// that applies names the verdict (drift.rule). It allocates nothing.
 func JudgePaths(m *intent.Compiled, ch *Chain, v *Verdict) {
 	if len(ch.Nodes) < 2 {
 		return
@@ -58,9 +57,6 @@ func JudgePaths(m *intent.Compiled, ch *Chain, v *Verdict) {
 				addPath(v, &rules[i])
 			}
 		}
-	}
-	if v.PathRule != nil {
-		v.Path, v.Depth = PathText(ch.Nodes), last
 	}
 }
 
@@ -181,6 +177,9 @@ const (
 	MaxPathNodes = 12
 	MaxPathName  = 64
 )
+
+// Text is the value of drift.path for a call whose chain is ch: PathText of its nodes.
+func (ch *Chain) Text() string { return PathText(ch.Nodes) }
 
 // PathText is the value of drift.path: the chain's names joined by " -> ", bounded.
 func PathText(nodes []intent.Peer) string {

@@ -61,7 +61,8 @@ func TestJudgePaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.chain, ">"), func(t *testing.T) {
 			var v Verdict
-			JudgePaths(m, chainOf(m, tt.complete, tt.chain...), &v)
+			ch := chainOf(m, tt.complete, tt.chain...)
+			JudgePaths(m, ch, &v)
 			var want Kinds
 			for _, k := range tt.kinds {
 				want.Add(k)
@@ -70,16 +71,16 @@ func TestJudgePaths(t *testing.T) {
 				t.Fatalf("kinds %b, want %b", v.Kinds, want)
 			}
 			if tt.rule == "" {
-				if v.PathRule != nil || v.Path != "" {
+				if v.PathRule != nil {
 					t.Fatalf("path verdict without a kind: %+v", v)
 				}
 				return
 			}
-			if v.PathRule == nil || v.PathRule.Name != tt.rule || v.Path != strings.Join(tt.chain, " -> ") || v.Depth != len(tt.chain)-1 {
+			if v.PathRule == nil || v.PathRule.Name != tt.rule || ch.Text() != strings.Join(tt.chain, " -> ") {
 				t.Fatalf("verdict %+v", v)
 			}
-			x := Explain(m, &Call{Caller: chainOf(m, true, tt.chain...).Nodes[len(tt.chain)-2], Callee: chainOf(m, true, tt.chain...).Nodes[len(tt.chain)-1]}, v)
-			if x.Rule != tt.rule || !strings.Contains(x.Message, "p.yaml:") || !strings.HasPrefix(x.Message, v.Path) {
+			x := Explain(m, &Call{Caller: ch.Nodes[len(tt.chain)-2], Callee: ch.Nodes[len(tt.chain)-1], Chain: ch}, v)
+			if x.Rule != tt.rule || !strings.Contains(x.Message, "p.yaml:") || !strings.HasPrefix(x.Message, ch.Text()) {
 				t.Errorf("explanation %+v", x)
 			}
 		})

@@ -195,7 +195,7 @@ type pathRow struct {
 // path counts a call that completed a chain breaking a path rule.
 func (t *tally) path(j *verdict.Judged) {
 	v := &j.Verdict
-	k := pathKey{rule: v.PathRule.Name, path: v.Path, status: v.Status().String()}
+	k := pathKey{rule: v.PathRule.Name, path: j.Call.Chain.Text(), status: v.Status().String()}
 	p := t.paths[k]
 	if p == nil {
 		x := judge.ExplainPath(j.Model, j.Call, *v)
