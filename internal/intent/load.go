@@ -263,16 +263,8 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 				hasDeny = true
 				r.Require = f.key == "require"
 				r.From, r.To = d.fromTo(f.val, fp, true)
-			case "except":
-				exs, _ := d.items(f.val, fp)
-				for j, ex := range exs {
-					from, to := d.fromTo(ex, index(fp, j), false)
-					r.Except = append(r.Except, ExceptSpec{From: from, To: to})
-				}
-			case "severity":
-				r.Severity, _ = d.oneOf(f.val, fp, SeverityInfo, SeverityWarning, SeverityCritical)
-			case "message":
-				r.Message, _ = d.str(f.val, fp)
+			case "except", "severity", "message":
+				d.ruleTail(f, fp, &r.Except, &r.Severity, &r.Message)
 			}
 		}
 		if !hasName {
@@ -282,6 +274,22 @@ func (d *decoder) rules(n *yaml.Node, path string, m *Model) {
 			d.errorf(r.Line, join(rp, "deny"), "missing: a rule needs `deny: {from: ..., to: ...}` or `require: {from: ..., to: ...}`")
 		}
 		m.Rules = append(m.Rules, r)
+	}
+}
+
+// ruleTail reads what deny, require and path rules end with alike: except, severity, message.
+func (d *decoder) ruleTail(f field, path string, except *[]ExceptSpec, severity, message *string) {
+	switch f.key {
+	case "except":
+		exs, _ := d.items(f.val, path)
+		for j, ex := range exs {
+			from, to := d.fromTo(ex, index(path, j), false)
+			*except = append(*except, ExceptSpec{From: from, To: to})
+		}
+	case "severity":
+		*severity, _ = d.oneOf(f.val, path, SeverityInfo, SeverityWarning, SeverityCritical)
+	case "message":
+		*message, _ = d.str(f.val, path)
 	}
 }
 

@@ -52,14 +52,7 @@ func (r *PathRule) To(p Peer) bool { return r.to.matches(p) }
 func (r *PathRule) Via(p Peer) bool { return r.via.matches(p) }
 
 // Excepted reports whether an except entry exempts the path that starts at from and reaches to.
-func (r *PathRule) Excepted(from, to Peer) bool {
-	for i := range r.except {
-		if r.except[i].from.matches(from) && r.except[i].to.matches(to) {
-			return true
-		}
-	}
-	return false
-}
+func (r *PathRule) Excepted(from, to Peer) bool { return excepted(r.except, from, to) }
 
 // Paths returns the path rules in file order.
 func (c *Compiled) Paths() []PathRule { return c.paths }
@@ -198,16 +191,8 @@ func (d *decoder) paths(n *yaml.Node, path string, m *Model) {
 			case "services":
 				servicesLine = f.line
 				r.Services = d.selector(f.val, fp)
-			case "except":
-				exs, _ := d.items(f.val, fp)
-				for j, ex := range exs {
-					from, to := d.fromTo(ex, index(fp, j), false)
-					r.Except = append(r.Except, ExceptSpec{From: from, To: to})
-				}
-			case "severity":
-				r.Severity, _ = d.oneOf(f.val, fp, SeverityInfo, SeverityWarning, SeverityCritical)
-			case "message":
-				r.Message, _ = d.str(f.val, fp)
+			case "except", "severity", "message":
+				d.ruleTail(f, fp, &r.Except, &r.Severity, &r.Message)
 			}
 		}
 		if !hasName {
@@ -279,12 +264,10 @@ func compilePaths(d *decoder, c *Compiled, specs []PathSpec, sc *selectorCompile
 		}
 		seen[s.Name] = true
 		r := PathRule{Name: s.Name, Severity: s.Severity, Message: s.Message, Line: s.Line, Kind: s.Kind,
-			MaxDepth: s.MaxDepth, HasVia: s.Via.Set, from: sc.compile(&s.From), to: sc.compile(&s.To), via: sc.compile(&s.Via)}
+			MaxDepth: s.MaxDepth, HasVia: s.Via.Set, from: sc.compile(&s.From), to: sc.compile(&s.To), via: sc.compile(&s.Via),
+			except: sc.excepts(s.Except)}
 		if s.Kind == PathCycles {
 			r.to = sc.compile(&s.Services) // unset: every service
-		}
-		for j := range s.Except {
-			r.except = append(r.except, exceptPair{from: sc.compile(&s.Except[j].From), to: sc.compile(&s.Except[j].To)})
 		}
 		c.paths = append(c.paths, r)
 	}

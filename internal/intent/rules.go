@@ -28,12 +28,25 @@ func (r *Rule) Matches(from, to Peer) bool {
 	if !r.Selects(from, to) {
 		return false
 	}
-	for i := range r.except {
-		if r.except[i].from.matches(from) && r.except[i].to.matches(to) {
-			return false
+	return !excepted(r.except, from, to)
+}
+
+// excepted reports whether an except entry matches the call from -> to.
+func excepted(pairs []exceptPair, from, to Peer) bool {
+	for i := range pairs {
+		if pairs[i].from.matches(from) && pairs[i].to.matches(to) {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+func (sc *selectorCompiler) excepts(specs []ExceptSpec) []exceptPair {
+	var out []exceptPair
+	for i := range specs {
+		out = append(out, exceptPair{from: sc.compile(&specs[i].From), to: sc.compile(&specs[i].To)})
+	}
+	return out
 }
 
 // selector is compiled once; for nodes of the model the answer is precomputed.
@@ -101,10 +114,7 @@ func compileRules(d *decoder, c *Compiled, m *Model, layerIdx map[string]int) {
 			continue
 		}
 		r := Rule{Name: s.Name, Severity: s.Severity, Message: s.Message, Line: s.Line,
-			from: sc.compile(&s.From), to: sc.compile(&s.To)}
-		for j := range s.Except {
-			r.except = append(r.except, exceptPair{from: sc.compile(&s.Except[j].From), to: sc.compile(&s.Except[j].To)})
-		}
+			from: sc.compile(&s.From), to: sc.compile(&s.To), except: sc.excepts(s.Except)}
 		c.rules = append(c.rules, r)
 	}
 	compilePaths(d, c, m.Paths, &sc, seen)

@@ -57,7 +57,7 @@ func (r *Report) text(w io.Writer) error {
 			kind = Conforming
 		}
 		fmt.Fprintf(tw, "%s\t%s -> %s\t%s\t%s\t%d calls\t%s\t%s\n", label, e.Caller, e.Callee, kind,
-			e.Severity, e.Calls, r.where(e), traceOf(e))
+			e.Severity, e.Calls, r.where(e), traceOf(e.ExampleTrace))
 		if e.Status != Conforming && e.Message != "" {
 			fmt.Fprintf(tw, "\t  %s\n", e.Message)
 		}
@@ -65,7 +65,7 @@ func (r *Report) text(w io.Writer) error {
 	for _, p := range r.Paths {
 		label := map[string]string{Drift: "DRIFT", Known: "known"}[p.Status]
 		fmt.Fprintf(tw, "%s\tpath %s\t%s\t%s\t%d calls\t%s:%d\t%s\n", label, p.Path, p.Kind, p.Severity, p.Calls, r.Intent, p.IntentLine,
-			traceOf(&Edge{ExampleTrace: p.ExampleTrace}))
+			traceOf(p.ExampleTrace))
 		fmt.Fprintf(tw, "\t  %s\n", p.Message)
 	}
 	if err := tw.Flush(); err != nil {
@@ -75,11 +75,12 @@ func (r *Report) text(w io.Writer) error {
 	return err
 }
 
-func traceOf(e *Edge) string {
-	if e.ExampleTrace == "" {
+// traceOf shows an example trace id, or nothing without one.
+func traceOf(id string) string {
+	if id == "" {
 		return ""
 	}
-	return "trace " + e.ExampleTrace
+	return "trace " + id
 }
 
 // markdown is the comment a pull request shows: drift and known drift in a table, the conforming
@@ -134,29 +135,16 @@ func (r *Report) github(w io.Writer) error {
 		if e.Status != Drift {
 			continue
 		}
-		level := map[string]string{"critical": "error", "warning": "warning"}[e.Severity]
-		if level == "" {
-			level = "notice"
-		}
-		msg := fmt.Sprintf("%s (%d calls", e.Message, e.Calls)
-		if e.ExampleTrace != "" {
-			msg += ", example trace " + e.ExampleTrace
-		}
-		msg += ")"
-		props := "file=" + property(r.Intent)
-		if e.IntentLine > 0 {
-			props += fmt.Sprintf(",line=%d", e.IntentLine)
-		}
-		props += ",title=" + property("drift: "+e.Kind+" "+e.Caller+" -> "+e.Callee)
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", level, props, data(msg)); err != nil {
+		if err := r.annotate(w, e.Severity, e.Message, e.Calls, e.ExampleTrace, e.IntentLine, e.Kind+" "+e.Caller+" -> "+e.Callee); err != nil {
 			return err
 		}
 	}
-	for _, p := range r.Paths {
+	for i := range r.Paths {
+		p := &r.Paths[i]
 		if p.Status != Drift {
 			continue
 		}
-		if err := r.annotatePath(w, &p); err != nil {
+		if err := r.annotate(w, p.Severity, p.Message, p.Calls, p.ExampleTrace, p.IntentLine, p.Kind+" "+p.Path); err != nil {
 			return err
 		}
 	}
@@ -164,17 +152,24 @@ func (r *Report) github(w io.Writer) error {
 	return err
 }
 
-func (r *Report) annotatePath(w io.Writer, p *Path) error {
-	level := map[string]string{"critical": "error", "warning": "warning"}[p.Severity]
+// annotate writes one workflow command for a drifting row or path, at the intent line that decides
+// it: critical as an error, warning as a warning, info as a notice.
+func (r *Report) annotate(w io.Writer, severity, message string, calls int64, trace string, line int, title string) error {
+	level := map[string]string{"critical": "error", "warning": "warning"}[severity]
 	if level == "" {
 		level = "notice"
 	}
-	msg := fmt.Sprintf("%s (%d calls", p.Message, p.Calls)
-	if p.ExampleTrace != "" {
-		msg += ", example trace " + p.ExampleTrace
+	msg := fmt.Sprintf("%s (%d calls", message, calls)
+	if trace != "" {
+		msg += ", example trace " + trace
 	}
-	props := fmt.Sprintf("file=%s,line=%d,title=%s", property(r.Intent), p.IntentLine, property("drift: "+p.Kind+" "+p.Path))
-	_, err := fmt.Fprintf(w, "::%s %s::%s)\n", level, props, data(msg))
+	msg += ")"
+	props := "file=" + property(r.Intent)
+	if line > 0 {
+		props += fmt.Sprintf(",line=%d", line)
+	}
+	props += ",title=" + property("drift: "+title)
+	_, err := fmt.Fprintf(w, "::%s %s::%s\n", level, props, data(msg))
 	return err
 }
 
@@ -223,7 +218,7 @@ func (r *Report) junit(w io.Writer) error {
 		case Drift:
 			run.Failures++
 			c.Failure = &junitFailure{Type: e.Kind, Message: e.Message,
-				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s; %s", e.Calls, e.Severity, e.Rule, r.where(e), traceOf(e))}
+				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s; %s", e.Calls, e.Severity, e.Rule, r.where(e), traceOf(e.ExampleTrace))}
 		case Known:
 			c.Skipped = &struct{}{}
 		}
@@ -234,7 +229,7 @@ func (r *Report) junit(w io.Writer) error {
 		if p.Status == Drift {
 			run.Failures++
 			c.Failure = &junitFailure{Type: p.Kind, Message: p.Message,
-				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s:%d; %s", p.Calls, p.Severity, p.Rule, r.Intent, p.IntentLine, traceOf(&Edge{ExampleTrace: p.ExampleTrace}))}
+				Text: fmt.Sprintf("%d calls; severity %s; rule %s; %s:%d; %s", p.Calls, p.Severity, p.Rule, r.Intent, p.IntentLine, traceOf(p.ExampleTrace))}
 		} else {
 			c.Skipped = &struct{}{}
 		}
