@@ -40,36 +40,15 @@ fi
 # config NAME PORT PROCESSORS: collector NAME's configuration; its CPU profile goes to NAME.pprof.
 config() { collector_config "$work/$1.yaml" "$work/intent.yaml" "$2" "$3" "$work/$1.pprof"; }
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
-ns_per_span() { echo $(( ($2 - $1) * 1000000000 / $(getconf CLK_TCK) / $3 )); }
-
-# round FIRST SECOND: both collectors at once, FIRST started (and fed) first; the order alternates
+# round FIRST: both collectors at once, FIRST started (and fed) first; the order alternates
 # from round to round, since the one started second fared a few percent worse with both pipelines
 # alike. Prints "without with".
 round() {
   local port=$((20000 + RANDOM % 20000))
   config without "$port" "batch"
   config with $((port + 1)) "drift, batch"
-  declare -A ports=([without]=$port [with]=$((port + 1))) pids=() before=()
-  local name
-  for name in "$1" "$2"; do
-    "$collector" --config "$work/$name.yaml" >/dev/null 2>&1 &
-    pids[$name]=$!
-  done
-  sleep 2
-  for name in "$1" "$2"; do before[$name]=$(cpu "${pids[$name]}"); done
-  loadgen "${ports[$1]}" > "$work/$1.sent" &
-  local first=$!
-  loadgen "${ports[$2]}" > "$work/$2.sent"
-  wait $first
-  sleep 1
-  local out=()
-  for name in without with; do
-    out+=("$(ns_per_span "${before[$name]}" "$(cpu "${pids[$name]}")" "$(cat "$work/$name.sent")")")
-  done
-  kill -INT "${pids[without]}" "${pids[with]}"; wait "${pids[without]}" "${pids[with]}" 2>/dev/null || true
+  pair_round "$collector" "$work" without "$port" with $((port + 1)) "$1"
   cat "$work/without.sent" "$work/with.sent" >> "$work/all.sent"
-  echo "${out[@]}"
 }
 
 # share PROFILE: the percentage of the profile's CPU spent in the drift processor (its cumulative

@@ -77,3 +77,33 @@ service:
     traces: {receivers: [otlp], exporters: [debug]}
 YAML
 }
+
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+
+# pair_round BINARY DIR A PORT_A B PORT_B FIRST: runs collectors A and B (their configurations in
+# DIR/A.yaml and DIR/B.yaml, receiving on PORT_A and PORT_B) at once, FIRST (A or B) started and fed
+# first, each by a load generator of its own; stops them, and prints the CPU each spent per span
+# received, in ns: A's, then B's. The spans each was sent are left in DIR/NAME.sent.
+pair_round() {
+  local bin=$1 dir=$2 first=$7 second
+  declare -A port=([$3]=$4 [$5]=$6) pid=() before=()
+  if [[ $first == "$3" ]]; then second=$5; else second=$3; fi
+  local n
+  for n in "$first" "$second"; do
+    "$bin" --config "$dir/$n.yaml" >/dev/null 2>&1 &
+    pid[$n]=$!
+  done
+  sleep 2
+  for n in "$first" "$second"; do before[$n]=$(cpu "${pid[$n]}"); done
+  loadgen "${port[$first]}" > "$dir/$first.sent" &
+  local fed=$!
+  loadgen "${port[$second]}" > "$dir/$second.sent"
+  wait "$fed"
+  sleep 1
+  local out=()
+  for n in "$3" "$5"; do
+    out+=($(( ($(cpu "${pid[$n]}") - ${before[$n]}) * 1000000000 / $(getconf CLK_TCK) / $(cat "$dir/$n.sent") )))
+  done
+  kill -INT "${pid[$3]}" "${pid[$5]}"; wait "${pid[$3]}" "${pid[$5]}" 2>/dev/null || true
+  echo "${out[@]}"
+}

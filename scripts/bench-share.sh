@@ -48,44 +48,25 @@ service:
 YAML
 }
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
-
 # cum PROFILE PATTERN: the summed cumulative share (%) of the functions whose name matches PATTERN.
 cum() {
   go tool pprof -top -cum "$collector" "$1" 2>/dev/null |
     awk -v pat="$2" '$6 ~ pat { sub(/%/, "", $5); s += $5; found = 1 } END { if (found) print s; else print "none" }'
 }
 
-# round FIRST SECOND: both collectors at once; prints, for store then whole-batches, the collector's
-# CPU ns per span; their profiles are kept as MODE-ROUND.pprof.
+# round FIRST: both collectors at once, FIRST (store or whole-batches) started and fed first; prints
+# the collectors' CPU ns per span, store then whole-batches; their profiles go to MODE.pprof.
 round() {
   local port=$((20000 + RANDOM % 20000))
-  declare -A ports=([store]=$port [whole-batches]=$((port + 10))) pids=() before=()
-  local m
-  for m in "$1" "$2"; do
-    config "$m" "${ports[$m]}"
-    "$collector" --config "$work/$m.yaml" >/dev/null 2>&1 &
-    pids[$m]=$!
-  done
-  sleep 2
-  for m in "$1" "$2"; do before[$m]=$(cpu "${pids[$m]}"); done
-  loadgen "${ports[$1]}" > "$work/$1.sent" &
-  local first=$!
-  loadgen "${ports[$2]}" > "$work/$2.sent"
-  wait $first
-  sleep 1
-  local out=()
-  for m in store whole-batches; do
-    out+=($(( ($(cpu "${pids[$m]}") - ${before[$m]}) * 1000000000 / $(getconf CLK_TCK) / $(cat "$work/$m.sent") )))
-  done
-  kill -INT "${pids[store]}" "${pids[whole-batches]}"; wait "${pids[store]}" "${pids[whole-batches]}" 2>/dev/null || true
-  echo "${out[@]}"
+  config store "$port"
+  config whole-batches $((port + 10))
+  pair_round "$collector" "$work" store "$port" whole-batches $((port + 10)) "$1"
 }
 
 declare -A col=() profiles=()
 for r in $(seq "$ROUNDS"); do
   if (( r % 2 )); then order=(store whole-batches); else order=(whole-batches store); fi
-  read -r store whole < <(round "${order[@]}")
+  read -r store whole < <(round "${order[0]}")
   col[store]+=" $store" col[whole-batches]+=" $whole"
   for m in store whole-batches; do
     mv "$work/$m.pprof" "$work/$m-$r.pprof"
