@@ -138,6 +138,15 @@ func stamped(h *harness, kind string) int {
 	return n
 }
 
+// boutiqueWalked is the Boutique minute, its intent, and its calls as the test's own walk finds them.
+func boutiqueWalked(t *testing.T) (intentYAML []byte, td ptrace.Traces, calls []capturetest.WalkedCall) {
+	t.Helper()
+	intentYAML, err := os.ReadFile(capturetest.BoutiqueIntent())
+	require.NoError(t, err)
+	td = loadBoutique(t)
+	return intentYAML, td, capturetest.WalkDown(td, capturetest.BoutiqueDatabase)
+}
+
 func deepest(calls []capturetest.WalkedCall) int {
 	d := 0
 	for _, c := range calls {
@@ -150,10 +159,7 @@ func deepest(calls []capturetest.WalkedCall) int {
 // groupbytrace), rules that hold give no verdict, and rules that break flag exactly the traces the
 // test's own walk of the raw spans finds, trace by trace.
 func TestPathRulesOnBoutique(t *testing.T) {
-	base, err := os.ReadFile(capturetest.BoutiqueIntent())
-	require.NoError(t, err)
-	td := loadBoutique(t)
-	calls := capturetest.WalkDown(td, capturetest.BoutiqueDatabase)
+	base, td, calls := boutiqueWalked(t)
 	depth := deepest(calls)
 	require.GreaterOrEqual(t, depth, 2)
 	traces := capturetest.ByTrace(td)
@@ -229,10 +235,7 @@ func splitByDepth(td ptrace.Traces, parentsFirst bool) []ptrace.Traces {
 // When the ancestors come later, the call is judged on the part of its chain it has: no false
 // verdict, no missing waypoint decided on a part, and each such call counted in drift.paths.partial.
 func TestPathRulesAcrossBatches(t *testing.T) {
-	base, err := os.ReadFile(capturetest.BoutiqueIntent())
-	require.NoError(t, err)
-	td := loadBoutique(t)
-	calls := capturetest.WalkDown(td, capturetest.BoutiqueDatabase)
+	base, td, calls := boutiqueWalked(t)
 	for _, r := range []pathRule{denyVia("frontend", "mysql", "adservice"), requireVia("productcatalogservice", "checkoutservice"),
 		maxDepth(deepest(calls) - 1)} {
 		want := expectedTraces(calls, r)
