@@ -116,7 +116,7 @@ func tokenize(file, s string) ([]dslToken, error) {
 			toks = append(toks, dslToken{text: "\n", line: line})
 			line++
 			i++
-		case c == ' ' || c == '\t' || c == '\r':
+		case blank(c):
 			i++
 		case c == '#' || strings.HasPrefix(s[i:], "//"):
 			for i < len(s) && s[i] != '\n' {
@@ -151,8 +151,8 @@ func tokenize(file, s string) ([]dslToken, error) {
 			i++
 		default:
 			j := i
-			for j < len(s) && !unicode.IsSpace(rune(s[j])) && !strings.ContainsRune("{}=\"", rune(s[j])) {
-				j++
+			for j < len(s) && !blank(s[j]) && s[j] != '\n' && !strings.ContainsRune("{}=\"", rune(s[j])) {
+				j++ // at least once: s[i] is none of these
 			}
 			toks = append(toks, dslToken{text: s[i:j], line: line})
 			i = j
@@ -160,6 +160,10 @@ func tokenize(file, s string) ([]dslToken, error) {
 	}
 	return toks, nil
 }
+
+// blank is a byte that separates tokens on a line. Bytes are compared, not runes: a byte of a UTF-8
+// sequence read as a rune may look like a space (0x85, 0xA0), and then no token would advance.
+func blank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
 
 // statement returns the tokens up to the end of the line, and whether a block opens after them.
 func (p *dslParser) statement() ([]dslToken, bool) {
